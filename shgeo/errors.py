@@ -1,0 +1,115 @@
+"""Errors raised by shgeo.
+
+Every error names what it was working on (file, layer, feature, key) and,
+where there is one, the fix.  Each class also derives from the builtin that a
+caller would expect (``OSError`` for unreadable files, ``ValueError`` for bad
+values), so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ShgeoError",
+    "ManifestError",
+    "LayerError",
+    "CRSError",
+    "ExtentError",
+    "FootprintError",
+    "QueryError",
+    "RuleConflictError",
+]
+
+
+class ShgeoError(Exception):
+    """Base class of every error shgeo raises on purpose."""
+
+
+def _where(path: str | Path | None, layer: str | None = None, feature: object = None) -> str:
+    parts = []
+    if path is not None:
+        parts.append(str(path))
+    if layer:
+        parts.append(f"layer {layer!r}")
+    if feature is not None:
+        parts.append(f"feature {feature!r}")
+    return ": ".join([", ".join(parts)]) if parts else ""
+
+
+class _Located(ShgeoError):
+    """An error tied to a file, and optionally a layer and feature in it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        layer: str | None = None,
+        feature: object = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.layer = layer
+        self.feature = feature
+        self.hint = hint
+        self.reason = message
+        where = _where(path, layer, feature)
+        text = f"{where}: {message}" if where else message
+        if hint:
+            text = f"{text} — {hint}"
+        super().__init__(text)
+
+
+class ManifestError(_Located, ValueError):
+    """A layer manifest is malformed: unknown key or kind, missing field, bad value."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, key: str | None = None,
+                 hint: str | None = None) -> None:
+        self.key = key
+        if key:
+            message = f"[{key}] {message}"
+        super().__init__(message, path=path, hint=hint)
+
+
+class LayerError(_Located, OSError):
+    """A regulatory layer could not be loaded or failed a check.
+
+    A layer that fails is never treated as absent: screening against a
+    missing layer would report a false "clear".
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, layer: str | None = None,
+                 kind: str | None = None, feature: object = None, hint: str | None = None) -> None:
+        self.kind = kind
+        if kind:
+            message = f"({kind}) {message}"
+        super().__init__(message, path=path, layer=layer, feature=feature, hint=hint)
+
+
+class CRSError(_Located, ValueError):
+    """A coordinate reference system is missing, unknown or not allowed."""
+
+
+class ExtentError(CRSError):
+    """Coordinates fall outside Shanghai after transformation (swapped axes, wrong zone …)."""
+
+
+class FootprintError(_Located, ValueError):
+    """A project footprint cannot be screened (unreadable, empty geometry, bad type …)."""
+
+
+class QueryError(ShgeoError, ValueError):
+    """A decision-interface query is malformed: unknown key, wrong type, bad value."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+class RuleConflictError(ShgeoError, RuntimeError):
+    """Two rules fired for the same facts where the regulation gives one answer.
+
+    This is a bug in shgeo's rules, never the user's fault; it is raised rather
+    than picking one of the answers.
+    """
