@@ -106,11 +106,12 @@ def parse_crs(value: object, *, path: str | Path | None = None) -> pyproj.CRS | 
 def _likely_cause(lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS | None) -> str:
     """Name the most likely reason coordinates fell outside Shanghai."""
     west, south, east, north = SHANGHAI_BOUNDS
-    if np.nanmedian(lat) > 100 or np.nanmedian(lon) > 180 or not np.isfinite(lon).all():
-        return "projected coordinates (metres) were read as degrees: declare the file's projected CRS"
-    in_swapped = (west <= np.nanmedian(lat) <= east) and (south <= np.nanmedian(lon) <= north)
+    m = SHANGHAI_MARGIN_DEG
+    in_swapped = (west - m <= np.nanmedian(lat) <= east + m) and (south - m <= np.nanmedian(lon) <= north + m)
     if in_swapped:
         return "latitude and longitude look swapped (axis order): swap the columns or declare the axis order"
+    if not np.isfinite(lon).all() or np.nanmax(np.abs(lat)) > 90 or np.nanmax(np.abs(lon)) > 180:
+        return "projected coordinates (metres) were read as degrees: declare the file's projected CRS"
     if crs is not None and crs.is_projected:
         name = crs.name
         if "Gauss-Kruger" in name or "GK" in name or "3-degree" in name:

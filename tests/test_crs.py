@@ -1,0 +1,96 @@
+"""The working CRS keeps areas and lengths within 0.01 % of geodesic values over Shanghai."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from shapely.geometry import LineString, box
+
+from shgeo.crs import SHANGHAI_BOUNDS, WORKING_CRS, check_in_shanghai, parse_crs
+from shgeo.errors import CRSError, ExtentError
+
+GEOD = pyproj.Geod(ellps="GRS80")
+TOLERANCE = 1e-4  # 0.01 %
+
+# corners and extremes of Shanghai's land and sea area (lon, lat)
+PLACES = [
+    (121.47, 31.23),  # 人民广场
+    (120.86, 30.70),  # 枫泾, south-west corner
+    (121.00, 31.87),  # 崇明 north-west
+    (122.24, 31.42),  # 佘山岛, far east
+    (122.90, 30.62),  # sea area, south-east corner
+    (121.33, 30.70),  # 金山嘴
+]
+
+
+def _project(geom, crs):
+    t = pyproj.Transformer.from_crs(4490, crs, always_xy=True)
+    return shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+
+
+@pytest.mark.parametrize("lon,lat", PLACES)
+def test_area_within_tolerance_of_geodesic(lon, lat):
+    square = shapely.segmentize(box(lon, lat, lon + 0.02, lat + 0.02), 0.0005)
+    geodesic, _ = GEOD.geometry_area_perimeter(square)
+    planar = _project(square, WORKING_CRS).area
+    assert abs(planar / abs(geodesic) - 1) < TOLERANCE
+
+
+@pytest.mark.parametrize("lon,lat", PLACES)
+def test_length_within_tolerance_of_geodesic(lon, lat):
+    line = shapely.segmentize(LineString([(lon, lat), (lon + 0.05, lat + 0.03)]), 0.0005)
+    geodesic = GEOD.geometry_length(line)
+    planar = _project(line, WORKING_CRS).length
+    assert abs(planar / geodesic - 1) < TOLERANCE
+
+
+@pytest.mark.parametrize("epsg,lon", [(4549, 122.24), (4550, 120.86)])
+def test_gauss_kruger_zones_at_120_or_123_would_not_do(epsg, lon):
+    """The reason for an equal-area working CRS: GK zones exceed 0.01 % in parts of Shanghai."""
+    square = shapely.segmentize(box(lon, 31.0, lon + 0.02, 31.02), 0.0005)
+    geodesic, _ = GEOD.geometry_area_perimeter(square)
+    planar = _project(square, pyproj.CRS.from_epsg(epsg)).area
+    assert abs(planar / abs(geodesic) - 1) > TOLERANCE
+
+
+def test_working_crs_is_metric_on_cgcs2000():
+    assert WORKING_CRS.is_projected
+    assert WORKING_CRS.axis_info[0].unit_name == "metre"
+    assert WORKING_CRS.geodetic_crs.to_epsg() == 4490
+
+
+def test_parse_crs_accepts_epsg_and_web_map_names():
+    assert parse_crs(4490).to_epsg() == 4490
+    assert parse_crs("EPSG:4549").to_epsg() == 4549
+    assert parse_crs("GCJ02") == "gcj02"
+    assert parse_crs("bd-09") == "bd09"
+
+
+def test_parse_crs_unknown_lists_accepted_forms():
+    with pytest.raises(CRSError, match="gcj02"):
+        parse_crs("not a crs", path="x.shp")
+
+
+def test_inside_shanghai_passes():
+    west, south, east, north = SHANGHAI_BOUNDS
+    check_in_shanghai(np.array([west, east]), np.array([south, north]))
+
+
+def test_swapped_axes_are_named():
+    with pytest.raises(ExtentError, match="swapped"):
+        check_in_shanghai(np.array([31.2]), np.array([121.5]), path="p.geojson")
+
+
+def test_metres_read_as_degrees_are_named():
+    with pytest.raises(ExtentError, match="metres"):
+        check_in_shanghai(np.array([40_500_000.0]), np.array([3_450_000.0]))
+
+
+def test_wrong_gauss_kruger_zone_is_named():
+    # a point in Shanghai, written in zone 41 (CM 123°E) but declared as zone 40 (CM 120°E)
+    x, y = pyproj.Transformer.from_crs(4490, 4529, always_xy=True).transform(121.5, 31.2)
+    lon, lat = pyproj.Transformer.from_crs(4528, 4490, always_xy=True).transform(x - 1_000_000, y)
+    with pytest.raises(ExtentError, match="Gauss-Kr"):
+        check_in_shanghai(np.array([lon]), np.array([lat]), source_crs=pyproj.CRS.from_epsg(4528))
