@@ -1,5 +1,72 @@
-"""shgeo — geospatial compliance screening for Shanghai."""
+"""shgeo — geospatial compliance screening for Shanghai.
+
+The public API, flat::
+
+    import shgeo
+    lib = shgeo.load_library()                    # the sample pack, or a manifest path
+    fp = shgeo.read_footprints("projects.gpkg")    # any CRS, checked, in the working CRS
+    ov = shgeo.overlay(fp, lib)                    # exact overlaps and spatial facts
+    shgeo.route({"spatial": ..., "project": ...})  # the JSON decision interface
+    res = shgeo.screen("projects.gpkg")            # all of the above, with reports and maps
+    res.map()                                      # folium map, renders inline in Jupyter
+"""
 
 from ._version import __version__
+from .avoidance import AvoidanceResult, analyse_line
+from .crs import WORKING_CRS
+from .decision import route, validate_query
+from .errors import (
+    CRSError,
+    ExtentError,
+    FootprintError,
+    LayerError,
+    ManifestError,
+    QueryError,
+    RuleConflictError,
+    ShgeoError,
+)
+from .footprints import read_footprints
+from .io import read_vector
+from .layers import LayerLibrary, LayerSource, load_library
+from .manifest import read_manifest
+from .overlay import OverlayResult, overlay
+from .raster import build_constraint_raster
+from .screening import ProjectResult, ScreenResult, screen
+from .villages import CONTROL_VILLAGES, select_control_villages
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    "WORKING_CRS",
+    # layers
+    "load_library",
+    "LayerLibrary",
+    "LayerSource",
+    "read_manifest",
+    "read_vector",
+    "CONTROL_VILLAGES",
+    "select_control_villages",
+    # footprints and overlay
+    "read_footprints",
+    "overlay",
+    "OverlayResult",
+    # rules
+    "route",
+    "validate_query",
+    # the pipeline
+    "screen",
+    "ScreenResult",
+    "ProjectResult",
+    # avoidance
+    "analyse_line",
+    "AvoidanceResult",
+    "build_constraint_raster",
+    # errors
+    "ShgeoError",
+    "ManifestError",
+    "LayerError",
+    "CRSError",
+    "ExtentError",
+    "FootprintError",
+    "QueryError",
+    "RuleConflictError",
+]

@@ -68,7 +68,7 @@ def cli(verbose: int, quiet: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a :class:`ShgeoError` becomes a one-line message and exit code 2."""
     try:
-        cli.main(args=argv, prog_name="shgeo", standalone_mode=False)
+        rc = cli.main(args=argv, prog_name="shgeo", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         click.echo(f"shgeo: error: {exc}", err=True)
         return 2
-    return 0
+    # with standalone_mode=False click returns the code of ``ctx.exit(n)`` instead of raising
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,87 @@
+"""``shgeo screen``: screen project footprints and write reports, maps and a summary.
+
+Exit codes: 0 every project screened; 1 some could not be (listed in
+summary.csv with the reason); 2 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from ..errors import ShgeoError
+
+__all__ = ["command"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT = "shgeo-out"
+
+
+def _check_out(out: Path, inputs: tuple[str, ...]) -> None:
+    """Refuse an output folder inside (or equal to) an input folder: the next run would read it back."""
+    target = out.resolve()
+    for item in inputs:
+        path = Path(item).resolve()
+        if path.is_dir() and (target == path or path in target.parents):
+            raise click.UsageError(
+                f"--out {out} is inside the input folder {item}; the next run would read the outputs as "
+                "footprints — choose an output folder outside the inputs (e.g. --out shgeo-out)")
+        if target == path:
+            raise click.UsageError(f"--out {out} is an input file")
+
+
+@click.command("screen")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=str))
+@click.option("--manifest", "-m", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Layer manifest (TOML). Default: the embedded sample pack (SAMPLE DATA).")
+@click.option("--out", "-o", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
+              help="Output folder (never inside an input folder).")
+@click.option("--id-field", default=None, help="Field holding the project id (default: 项目编号/project_id/id, "
+              "else the row number).")
+@click.option("--attributes", "attributes", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV of project attributes joined on the project id (Chinese or English column names).")
+@click.option("--crs", default=None, help="CRS of inputs that declare none (EPSG:4490, EPSG:4549 …, or gcj02/bd09).")
+@click.option("--as-of", "as_of", default=None, help="Date the rules are applied at, YYYY-MM-DD (default today).")
+@click.option("--per-file", is_flag=True, help="One project per file (its features dissolved), named by the file.")
+@click.option("--tiles", default="none", show_default=True,
+              help="Background tiles on the maps: none (offline), osm, or an URL template {z}/{x}/{y}.")
+@click.option("--force", is_flag=True, help="Redo projects whose reports are up to date.")
+@click.option("--avoidance", is_flag=True, help="Least-cost avoidance analysis for linear projects.")
+def command(inputs: tuple[str, ...], manifest: str | None, out: str, id_field: str | None,
+            attributes: str | None, crs: str | None, as_of: str | None, per_file: bool, tiles: str,
+            force: bool, avoidance: bool) -> None:
+    """Screen project footprints (files or folders: shp, zip, gpkg, geojson, kml/kmz, csv).
+
+    Writes <out>/<id>/report.json, report.html, map.html per project and
+    summary.csv, summary.gpkg, index.html for the batch.
+    """
+    from ..layers import load_library
+    from ..report import save_outputs
+    from ..screening import screen
+
+    out_path = Path(out)
+    _check_out(out_path, inputs)
+    tiles_opt = None if tiles.strip().lower() in ("", "none") else tiles.strip()
+    if tiles_opt and tiles_opt.lower() != "osm" and "{" not in tiles_opt:
+        raise click.BadParameter("use none, osm or an URL template with {z}/{x}/{y}", param_hint="--tiles")
+    try:
+        library = load_library(manifest)
+        result = screen(list(inputs), library, attributes, as_of=as_of, id_field=id_field, per_file=per_file,
+                        crs=crs, avoidance=avoidance, reuse_from=None if force else out_path)
+    except (ShgeoError, OSError) as exc:
+        click.echo(f"shgeo: error: {exc}", err=True)
+        raise click.exceptions.Exit(2) from None
+    if result.sample_data:
+        click.echo("SAMPLE DATA — not for official screening (样例数据——不得用于正式审查)", err=True)
+    saved = save_outputs(result, out_path, tiles=tiles_opt, force=force)
+    n = len(result.projects)
+    click.echo(f"screened {n - len(saved.failed)} of {n} project(s): {len(saved.written)} written, "
+               f"{len(saved.reused)} unchanged", err=True)
+    for pid, reason in saved.failed.items():
+        click.echo(f"  not screened: {pid}: {reason}", err=True)
+    click.echo(f"index: {saved.index.resolve()}")
+    if saved.failed:
+        raise click.exceptions.Exit(1)

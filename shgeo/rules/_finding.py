@@ -1,0 +1,156 @@
+"""The finding a rules module returns, and the clause texts its citations quote.
+
+A finding is a plain, JSON-ready dict whose keys are fixed by the decision
+interface (``DESIGN.md``, "The decision interface"); :func:`new_finding` makes
+one with every key present so that callers never meet a missing key.
+
+Clause texts are data (``clauses_*.toml`` next to this module), quoted
+verbatim from the regulation files; a citation is ``{"doc", "clause", "text"}``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "FINDING_KEYS",
+    "OUTCOMES",
+    "ROUTED_OUTCOMES",
+    "Document",
+    "load_document",
+    "new_finding",
+    "clause_sort_key",
+]
+
+#: Keys every finding carries, in output order (DESIGN.md plus shgeo's additions:
+#: ``derived`` [{key, value, from}], ``presumed`` [{key, value, note}] — exception
+#: facts left unknown and presumed absent, with the conditional duty —, ``routes``
+#: (one entry per procedure when a finding combines several), ``obligation_details``
+#: (沪环规 四(二): every item, whom it binds, whether it binds this project), ``validity``).
+FINDING_KEYS = (
+    "regulation", "outcome", "clauses", "level", "domain",
+    "applicant", "submit_to", "consult", "approver", "issuer", "materials", "notify_to",
+    "extra", "zone", "obligations", "candidates", "questions", "citations",
+    "derived", "presumed", "routes", "obligation_details", "validity",
+)
+
+OUTCOMES = (
+    "prohibited", "prohibited_in_principle", "recognition_required", "already_recognised",
+    "notify_only", "major_project_occupation", "obligations", "exempt", "not_applicable",
+    "needs_information",
+)
+
+#: Outcomes that name an approval route: they always carry ``level`` and ``domain``.
+ROUTED_OUTCOMES = frozenset(
+    {"recognition_required", "already_recognised", "notify_only", "major_project_occupation"}
+)
+
+_LIST_KEYS = ("clauses", "domain", "applicant", "submit_to", "consult", "issuer", "materials",
+              "notify_to", "extra", "obligations", "candidates", "questions", "citations",
+              "derived", "presumed", "routes", "obligation_details")
+
+#: Canonical order of clause tokens of both documents (for stable output).
+_CLAUSE_ORDER = (
+    "通知", "一", "二(一)", "二(二)", "二(三)第一款", "二(三)第二款", "二(四)", "二(五)", "二(六)",
+    "三", "三(一)第一款", "三(一)第二款", "三(二)", "三(三)", "四(一)", "四(二)",
+    "四(二)1", "四(二)2", "四(二)3", "四(二)4", "四(二)5", "四(二)6", "附件",
+)
+
+
+def clause_sort_key(token: str) -> tuple[int, str]:
+    """Sort clause tokens in document order (unknown tokens last)."""
+    try:
+        return (_CLAUSE_ORDER.index(token), token)
+    except ValueError:
+        return (len(_CLAUSE_ORDER), token)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One regulation: its number, validity window and quoted passages."""
+
+    doc: str
+    title: str
+    issued: date
+    valid_from: date
+    valid_to: date | None
+    validity_note: str
+    passages: dict[str, tuple[str, str]] = field(repr=False)  # id -> (clause token, text)
+
+    def cite(self, passage_id: str) -> dict[str, str]:
+        """A citation ``{"doc", "clause", "text"}`` of one stored passage."""
+        clause, text = self.passages[passage_id]
+        return {"doc": self.doc, "clause": clause, "text": text}
+
+    def cite_clause(self, token: str) -> dict[str, str]:
+        """A citation of the first passage filed under clause ``token``."""
+        for pid, (clause, _) in self.passages.items():
+            if clause == token:
+                return self.cite(pid)
+        raise KeyError(f"{self.doc}: no passage for clause {token!r}")
+
+    def in_force(self, as_of: date) -> bool:
+        """True if ``as_of`` lies in the document's validity window (both ends included)."""
+        return self.valid_from <= as_of and (self.valid_to is None or as_of <= self.valid_to)
+
+    def validity(self) -> dict[str, str | None]:
+        return {
+            "issued": self.issued.isoformat(),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "note": self.validity_note,
+        }
+
+
+@cache
+def load_document(resource: str) -> Document:
+    """Load ``shgeo/rules/<resource>`` (a ``clauses_*.toml`` file)."""
+    raw = tomllib.loads(resources.files(__package__).joinpath(resource).read_text(encoding="utf-8"))
+    meta = raw["document"]
+    return Document(
+        doc=meta["doc"],
+        title=meta["title"],
+        issued=meta["issued"],
+        valid_from=meta["valid_from"],
+        valid_to=meta.get("valid_to"),
+        validity_note=meta["validity_note"],
+        passages={pid: (p["clause"], p["text"]) for pid, p in raw["passages"].items()},
+    )
+
+
+def _dedupe(items: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def new_finding(document: Document, outcome: str, **values: Any) -> dict[str, Any]:
+    """A finding with every key of :data:`FINDING_KEYS`; lists are de-duplicated.
+
+    ``clauses`` are sorted in document order; ``validity`` is filled from the document.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
+    unknown = set(values) - set(FINDING_KEYS)
+    if unknown:
+        raise ValueError(f"unknown finding keys {sorted(unknown)}")
+    finding: dict[str, Any] = {key: None for key in FINDING_KEYS}
+    for key in _LIST_KEYS:
+        finding[key] = []
+    finding.update(values)
+    finding["regulation"] = document.doc
+    finding["outcome"] = outcome
+    for key in _LIST_KEYS:
+        finding[key] = _dedupe(list(finding[key] or []))
+    finding["clauses"] = sorted(finding["clauses"], key=clause_sort_key)
+    finding["candidates"] = sorted(finding["candidates"], key=clause_sort_key)
+    finding["domain"] = [d for d in ("land", "sea", "island") if d in finding["domain"]]
+    finding["validity"] = document.validity()
+    return finding

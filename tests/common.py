@@ -1,0 +1,95 @@
+"""Canonical test geometries and small layer libraries for the footprint and overlay tests.
+
+Coordinates are in the working CRS (metres, origin at 31.2°N 121.5°E), so
+every geometry here lies in central Shanghai.  Layers are built with
+``LayerLibrary.from_frames``.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
+
+from shgeo.crs import WORKING_CRS
+
+__all__ = [
+    "empty_polygon", "empty_point", "point", "point_z", "line", "line_z", "polygon", "polygon_z",
+    "polygon_with_hole", "multipolygon", "bowtie", "spike", "all_types", "frame", "footprints", "library",
+    "grid_layers",
+]
+
+point = Point(100.0, 200.0)
+point_z = Point(100.0, 200.0, 5.0)
+empty_point = Point()
+line = LineString([(0.0, 0.0), (1000.0, 0.0)])
+line_z = LineString([(0.0, 0.0, 1.0), (1000.0, 0.0, 2.0)])
+polygon = box(0.0, 0.0, 100.0, 100.0)
+polygon_z = Polygon([(0, 0, 3), (100, 0, 3), (100, 100, 3), (0, 100, 3)])
+empty_polygon = Polygon()
+polygon_with_hole = Polygon(box(0, 0, 300, 300).exterior.coords, [box(100, 100, 200, 200).exterior.coords[::-1]])
+multipolygon = MultiPolygon([box(0, 0, 100, 100), box(200, 0, 300, 100)])
+#: self-intersecting ring: make_valid turns it into two triangles of 2,500 m² each
+bowtie = Polygon([(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)])
+#: a square with a zero-width spike (invalid)
+spike = Polygon([(0, 0), (100, 0), (100, 50), (150, 50), (100, 50), (100, 100), (0, 100)])
+
+all_types = [point, point_z, line, line_z, polygon, polygon_z, polygon_with_hole, multipolygon, bowtie]
+
+
+def frame(geoms, ids=None, crs=WORKING_CRS, **columns) -> gpd.GeoDataFrame:
+    """A GeoDataFrame of *geoms* (default ids '1'..'n')."""
+    geoms = list(geoms)
+    ids = [str(k) for k in range(1, len(geoms) + 1)] if ids is None else [str(i) for i in ids]
+    return gpd.GeoDataFrame({"footprint_id": ids, **columns}, geometry=gpd.GeoSeries(geoms), crs=crs)
+
+
+footprints = frame
+
+
+def library(layers: dict[str, list[tuple]]):
+    """A LayerLibrary from ``{kind: [(feature_id, name, code, category, geometry), ...]}`` (working CRS)."""
+    from shgeo.layers import LayerLibrary
+
+    frames = {}
+    for kind, rows in layers.items():
+        df = pd.DataFrame(rows, columns=["feature_id", "name", "code", "category", "geometry"])
+        frames[kind] = gpd.GeoDataFrame(df, geometry="geometry", crs=WORKING_CRS)
+    return LayerLibrary.from_frames(frames, sample=False)
+
+
+def grid_layers() -> dict[str, list[tuple]]:
+    """A small world: two districts side by side, sea east of them, an island, a red line across the border.
+
+    * 区A: x 0–1000, 区B: x 1000–2000 (y 0–1000); sea: x 2000–3000; island: 2400–2600 × 400–600
+    * red line R1: x 800–1200, y 0–500 (straddles the district border)
+    * core zone C1: 1500–1600 × 100–200; protected area P1 (自然保护区) = 1400–1700 × 0–300
+    * water source W1 (青草沙): 100–300 × 600–900; village V1 (code 310151101001): 400–600 × 600–800
+    """
+    return {
+        "district": [("310101", "区A", "310101", None, box(0, 0, 1000, 1000)),
+                     ("310102", "区B", "310102", None, box(1000, 0, 2000, 1000))],
+        "sea": [("S1", "东海", None, None, box(2000, -1000, 3000, 2000).difference(box(2400, 400, 2600, 600)))],
+        "island": [("I1", "某岛", None, None, box(2400, 400, 2600, 600))],
+        "redline": [("R1", "红线一", "R-1", "生态保护红线", box(800, 0, 1200, 500))],
+        "core_zone": [("C1", "核心区", None, None, box(1500, 100, 1600, 200))],
+        "protected_area": [("P1", "某自然保护区", None, "自然保护区", box(1400, 0, 1700, 300))],
+        "water_source_l1": [("W1", "青草沙水源地", None, "青草沙", box(100, 600, 300, 900))],
+        "groundwater_village": [("V1", "某村", "310151101001", None, box(400, 600, 600, 800))],
+    }
+
+
+def random_polygons(rng: np.random.Generator, n: int, *, extent: float = 3000.0, size: tuple = (5.0, 400.0)):
+    """*n* random valid polygons (jittered circles, some with holes) inside ``[0, extent]²``."""
+    out = []
+    for _ in range(n):
+        cx, cy = rng.uniform(0, extent, 2)
+        r = rng.uniform(*size)
+        k = int(rng.integers(3, 24))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, k))
+        rad = r * rng.uniform(0.4, 1.0, k)
+        poly = shapely.make_valid(Polygon(np.column_stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)])))
+        out.append(poly)
+    return out

@@ -1,0 +1,223 @@
+"""The screening pipeline: the sample projects reach their routes; inputs, ids and attributes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, box
+
+from shgeo.errors import CRSError, FootprintError
+from shgeo.layers import load_library
+from shgeo.screening import discover_inputs, screen
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_PROJECTS = ROOT / "data" / "sample" / "projects"
+AS_OF = "2025-06-01"
+REDLINE = "沪府办发〔2025〕8号"
+GROUNDWATER = "沪环规〔2025〕1号"
+
+#: project id -> (overall, {regulation: (outcome, level)}) — what each sample project is there to show
+EXPECTED = {
+    "SP01": ("procedures_apply", {REDLINE: ("recognition_required", "municipal")}),   # new overhead line
+    "SP02": ("procedures_apply", {REDLINE: ("recognition_required", "district")}),    # seawall repair
+    "SP03": ("procedures_apply", {REDLINE: ("recognition_required", "municipal")}),   # sea cable
+    "SP04": ("procedures_apply", {REDLINE: ("major_project_occupation", "state")}),   # reclamation, national major
+    "SP05": ("procedures_apply", {REDLINE: ("recognition_required", "municipal")}),   # trail on an island
+    "SP06": ("procedures_apply", {GROUNDWATER: ("obligations", None)}),               # factory, control village
+    "SP07": ("prohibited", {GROUNDWATER: ("prohibited", None),                        # pipeline, water source
+                            REDLINE: ("recognition_required", "municipal")}),
+    "SP08": ("procedures_apply", {REDLINE: ("recognition_required", None)}),          # road across districts
+    "SP09": ("not_restricted", {}),                                                   # clear of everything
+    "SP10": ("prohibited_in_principle", {REDLINE: ("prohibited_in_principle", None)}),  # core zone
+    "SP11": ("procedures_apply", {REDLINE: ("notify_only", None)}),                   # survey, no construction
+    "SP12": ("needs_information", {REDLINE: ("needs_information", None)}),            # attributes missing
+}
+
+#: project id -> spatial facts the footprint must produce against the sample layers
+EXPECTED_FACTS = {
+    "SP01": {"redline": True, "districts": ["松江区", "青浦区"]},
+    "SP02": {"redline": True, "land": True, "sea": False},
+    "SP03": {"redline": True, "sea": True},
+    "SP04": {"redline": True, "sea": True, "land": False},
+    "SP05": {"redline": True, "island": True},
+    "SP06": {"redline": False, "groundwater_village": ["310114501213"]},
+    "SP07": {"redline": True, "water_source_l1": ["黄浦江上游"]},
+    "SP08": {"redline": True, "redline_districts": ["松江区", "青浦区"]},
+    "SP09": {"redline": False, "water_source_l1": [], "groundwater_village": [], "districts": ["徐汇区"]},
+    "SP10": {"core_zone": True, "protected_area": ["自然保护区"]},
+    "SP11": {"redline": True, "core_zone": False},
+    "SP12": {"redline": True, "water_source_l1": []},
+}
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+@pytest.fixture(scope="module")
+def sample(library):
+    return screen(SAMPLE_PROJECTS, library, as_of=AS_OF)
+
+
+def test_every_sample_project_is_screened(sample):
+    assert sample.ids == sorted(EXPECTED)
+    assert all(p.ok for p in sample), [(p.project_id, p.error) for p in sample if not p.ok]
+    assert sample.sample_data
+
+
+@pytest.mark.parametrize("pid", sorted(EXPECTED_FACTS))
+def test_sample_project_hits_what_it_should(sample, pid):
+    facts = sample[pid].facts
+    for key, value in EXPECTED_FACTS[pid].items():
+        got = sorted(facts[key]) if isinstance(value, list) else facts[key]
+        assert got == value, (pid, key, facts)
+
+
+@pytest.mark.parametrize("pid", sorted(EXPECTED))
+def test_sample_project_gets_its_outcome(sample, pid):
+    overall, by_regulation = EXPECTED[pid]
+    project = sample[pid]
+    assert project.overall == overall, project.findings
+    found = {f["regulation"]: f for f in project.findings}
+    for regulation, (outcome, level) in by_regulation.items():
+        assert found[regulation]["outcome"] == outcome
+        if level is not None:
+            assert found[regulation]["level"] == level
+        assert found[regulation]["citations"], "every finding carries a citation"
+
+
+def test_names_and_attributes_come_from_the_chinese_fields(sample):
+    p = sample["SP01"]
+    assert p.name.startswith("青浦—松江110千伏架空")
+    assert p.attributes["activity"] == "6"
+    assert p.attributes["new_overhead_line"] is True
+    assert p.attributes["new_construction_land"] is False
+    assert "national_major" not in sample["SP12"].attributes  # empty cell: unknown, not False
+
+
+def test_overlaps_hold_the_pieces(sample):
+    hits = sample["SP07"].overlaps
+    pieces = hits[hits["relation"] == "overlap"]
+    assert {"redline", "water_source_l1"} <= set(pieces["kind"])
+    assert pieces.crs is not None and pieces.geometry.notna().all()
+    assert (pieces.loc[pieces["kind"] == "water_source_l1", "length_m"] > 0).all()
+    assert len(sample.overlaps) >= sum(len(p.overlaps) for p in sample)
+
+
+def test_to_json_and_summary(sample):
+    doc = json.loads(sample.to_json())
+    assert doc["sample_data"] is True and len(doc["projects"]) == 12
+    assert json.loads(sample["SP09"].to_json())["overall"] == "not_restricted"
+    summary = sample.summary
+    assert list(summary["project_id"]) == sample.ids
+    assert (summary["status"] == "screened").all()
+
+
+def _frame(**columns):
+    return gpd.GeoDataFrame(
+        {"项目编号": ["A", "B"], **columns},
+        geometry=[box(121.455, 31.175, 121.459, 31.178), LineString([(121.10, 30.93), (121.10, 31.07)])],
+        crs="EPSG:4490",
+    )
+
+
+def test_geodataframe_input_and_attribute_precedence(library):
+    gdf = _frame(是否新建架空线=["否", "是"])
+    table = {"B": {"activity": 6, "是否符合附件条件": "Y"}}
+    result = screen(gdf, library, table, as_of=AS_OF)
+    assert result.ids == ["A", "B"]
+    assert result["B"].attributes == {"new_overhead_line": True, "activity": "6", "annex_conditions_met": True}
+    defaults = {"activity": "development"}
+    result = screen(gdf, library, defaults, as_of=AS_OF)
+    assert result["A"].attributes["activity"] == "development"
+
+
+def test_geodataframe_without_crs_is_refused(library):
+    gdf = _frame().set_crs(None, allow_override=True)
+    with pytest.raises(CRSError):
+        screen(gdf, library)
+    assert screen(gdf, library, crs="EPSG:4490", as_of=AS_OF).ids == ["A", "B"]
+
+
+def test_bad_attribute_value_skips_only_that_project(library):
+    gdf = _frame(是否新建架空线=["也许", "是"])
+    result = screen(gdf, library, as_of=AS_OF)
+    assert not result["A"].ok and "也许" in result["A"].error
+    assert result["B"].ok
+
+
+def test_missing_attributes_ask_rather_than_crash(library):
+    result = screen(_frame(), library, as_of=AS_OF)
+    finding = result["B"].findings[0]
+    assert finding["outcome"] == "needs_information" and finding["questions"]
+
+
+def test_per_file_dissolves_and_names_by_file(tmp_path, library):
+    gdf = gpd.GeoDataFrame({"活动类别": ["5", "5"], "项目名称": ["东区", "西区"]},
+                           geometry=[box(121.455, 31.175, 121.459, 31.178), box(121.46, 31.175, 121.462, 31.178)],
+                           crs="EPSG:4490")
+    gdf.to_file(tmp_path / "park.geojson")
+    result = screen(tmp_path, library, per_file=True, as_of=AS_OF)
+    assert result.ids == ["park"]
+    assert result["park"].footprint.geometry.iloc[0].geom_type == "MultiPolygon"
+    assert result["park"].attributes == {"activity": "5"}  # agreed by every feature; names differ: dropped
+
+
+def test_colliding_ids_across_files_are_prefixed(tmp_path, library):
+    _frame().to_file(tmp_path / "one.geojson")
+    _frame().to_file(tmp_path / "two.geojson")
+    result = screen([tmp_path / "one.geojson", tmp_path / "two.geojson"], library, as_of=AS_OF)
+    assert result.ids == ["one-A", "one-B", "two-A", "two-B"]
+
+
+def test_discover_inputs_skips_attribute_tables_and_hidden_files(tmp_path):
+    (tmp_path / "attrs.csv").write_text("项目编号,活动类别\nA,6\n", encoding="utf-8")
+    (tmp_path / "points.csv").write_text("id,lon,lat\n1,121.4,31.2\n", encoding="utf-8")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "x.geojson").write_text("{}", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    _frame().to_file(tmp_path / "a.gpkg")
+    assert [p.name for p in discover_inputs([tmp_path])] == ["a.gpkg", "points.csv"]
+    with pytest.raises(FootprintError):
+        discover_inputs([tmp_path / "missing.shp"])
+
+
+def test_unreadable_file_among_good_ones_is_reported(tmp_path, library):
+    _frame().to_file(tmp_path / "good.geojson")
+    (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
+    result = screen(tmp_path, library, as_of=AS_OF)
+    failed = [p for p in result if not p.ok]
+    assert [p.project_id for p in failed] == ["broken"]
+    assert [p.project_id for p in result if p.ok] == ["A", "B"]
+
+
+def test_nothing_readable_raises(tmp_path, library):
+    (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
+    with pytest.raises(FootprintError):
+        screen(tmp_path / "broken.geojson", library)
+
+
+def test_one_bad_feature_does_not_sink_its_file(tmp_path, library):
+    gdf = gpd.GeoDataFrame(
+        {"项目编号": ["ok", "far", "empty"]},
+        geometry=[box(121.455, 31.175, 121.459, 31.178), box(116.3, 39.9, 116.4, 40.0), None],
+        crs="EPSG:4490",
+    )
+    gdf.to_file(tmp_path / "mixed.gpkg")
+    result = screen(tmp_path / "mixed.gpkg", library, as_of=AS_OF)
+    assert result.ids == ["ok", "far", "empty"]
+    assert result["ok"].ok
+    assert "Shanghai" in result["far"].error
+    assert "geometry" in result["empty"].error
+
+
+def test_shgeo_screen_is_the_function_even_after_importing_the_module(library):
+    import shgeo
+    import shgeo.screening  # noqa: F401  (the module has its own name: no clash)
+
+    result = shgeo.screen(_frame(), library, as_of=AS_OF)
+    assert result.ids == ["A", "B"]
