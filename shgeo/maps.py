@@ -327,8 +327,11 @@ def _build(projects: list[ProjectResult], library: Any, *, tiles: str | None, ti
     routes = [(_route_frame(p, "proposal"), _route_frame(p, "alternative")) for p in projects]
     extent_geoms = list(fp.geometry) + [g for pr, alt in routes for g in list(alt.geometry)]
     xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(extent_geoms, dtype=object))
-    pad = max(_CONTEXT_M, 0.5 * max(xmax - xmin, ymax - ymin))
-    box = shapely.box(xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+    # context is clipped to a square around the project, wide enough that a window of any
+    # usual aspect ratio (up to 3:1) fitted to the project shows no clip edge
+    half = 1.5 * max(xmax - xmin, ymax - ymin) + _CONTEXT_M
+    cx, cy = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
+    box = shapely.box(cx - half, cy - half, cx + half, cy + half)
     tolerance = max(1.0, (box.bounds[2] - box.bounds[0]) / 4000.0)
 
     m = offline_map(location=[31.2, 121.5], zoom_start=11, tiles=None, control_scale=True,

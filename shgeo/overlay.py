@@ -644,7 +644,7 @@ def overlay(
         offset += len(part["fp"])
     empty = _overlay_chunk(fp.take(slice(0, 0)), lay, lay.pieces[:0], opt)
     cols = {k: np.concatenate([empty[k], *(pt[k] for pt in parts)]) for k in empty}
-    result = OverlayResult._build(fps, fp, lay, cols, threads=workers)
+    result = OverlayResult._build(fps, fp, lay, cols, threads=workers, options=opt)
     shapely.destroy_prepared(fp.geom)  # the caller's geometry objects are returned as they came
     return result
 
@@ -691,9 +691,10 @@ class OverlayResult:
 
     @classmethod
     def _build(cls, fps: gpd.GeoDataFrame, fp: _Footprints, lay: PreparedLayers, cols: dict,
-               threads: int = 1) -> OverlayResult:
+               threads: int = 1, options: _Options | None = None) -> OverlayResult:
         self = cls()
         self._threads = max(1, threads)
+        self._options = options or _Options(1000.0, 1.0, 0.5)
         self.footprints = fps
         self.kinds = list(lay.kinds)
         ids = fps["footprint_id"].astype(str).to_numpy(dtype=object)
@@ -870,6 +871,11 @@ class OverlayResult:
                                       and "district" in kinds else None)
         for key, k in _SPLIT_KINDS.items():
             facts[key] = (k in found) if k in kinds else None
+        if facts["land"] and facts["island"]:
+            # the district outlines include the uninhabited islands: land is what lies
+            # in a district but not on an island (beyond digitising noise)
+            tol = self._options.sliver_length_m if cls == LINE else self._options.sliver_area_m2
+            facts["land"] = mode != POINT and sums["district"] - sums["island"] > tol
         flag_list = sorted(flags)
         repair = self._repairs.get(self._ids[pos])
         if repair:
@@ -890,6 +896,8 @@ class OverlayResult:
             unit = "_m" if cls == LINE else "_m2"
             for key, k in _SPLIT_KINDS.items():
                 details[key + unit] = sums[k] if k in kinds else None
+            if "district" in kinds and "island" in kinds:
+                details["land" + unit] = max(0.0, sums["district"] - sums["island"])
         facts["details"] = details
         return facts
 

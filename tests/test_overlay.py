@@ -169,6 +169,22 @@ def test_island_split(lib):
     assert d["island_m2"] == pytest.approx(10_000) and d["sea_m2"] == pytest.approx(10_000)
 
 
+def test_island_inside_a_district_outline_is_not_land():
+    """District outlines (AMap) include the uninhabited islands: on the island is island, not land."""
+    layers = grid_layers()
+    layers["district"].append(("310151", "区C", "310151", None, box(2300, 300, 2700, 700)))
+    lib_c = library(layers)
+    res = overlay(frame([box(2450, 450, 2550, 550), box(2350, 450, 2550, 550), Point(2500, 500)],
+                        ids=["on_island", "island_and_shore", "point"]), lib_c)
+    on_island = res.facts["on_island"]
+    assert on_island["island"] and not on_island["land"]
+    assert on_island["details"]["land_m2"] == pytest.approx(0.0)
+    both = res.facts["island_and_shore"]
+    assert both["island"] and both["land"]
+    assert both["details"]["land_m2"] == pytest.approx(5_000)
+    assert res.facts["point"]["island"] and not res.facts["point"]["land"]
+
+
 def test_redline_districts_only_where_the_red_line_is(lib):
     # the footprint spans A and B, but its red-line part lies in B only
     res = overlay(frame([box(500, 600, 1100, 700).union(box(1050, 400, 1100, 700))]), lib)
