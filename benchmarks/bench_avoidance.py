@@ -29,7 +29,6 @@ import gc
 import json
 import math
 import os
-import resource
 import tempfile
 import time
 import tracemalloc
@@ -38,32 +37,18 @@ from pathlib import Path
 import pyproj
 from shapely.geometry import LineString
 
+from _memory import peak_mib, reset_peak
 from shgeo.avoidance import analyse_line
 from shgeo.crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, WORKING_CRS
 from shgeo.layers import load_library
 from shgeo.raster import build_constraint_raster
 
 
-def _reset_peak() -> None:
-    try:
-        Path(f"/proc/{os.getpid()}/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def _peak_mib() -> float:
-    try:
-        for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _measure(name: str, fn):
     gc.collect()
-    _reset_peak()
+    reset_peak()
     tracemalloc.start()
     t0, c0 = time.perf_counter(), time.process_time()
     value = fn()
@@ -71,7 +56,7 @@ def _measure(name: str, fn):
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     row = {"case": name, "seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
-           "peak_rss_mib": round(_peak_mib(), 1), "peak_alloc_mib": round(traced_peak / 2**20, 1)}
+           "peak_rss_mib": round(peak_mib(), 1), "peak_alloc_mib": round(traced_peak / 2**20, 1)}
     return row, value
 
 

@@ -28,7 +28,6 @@ import argparse
 import gc
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from _memory import peak_mib, reset_peak
 from shgeo.crs import WORKING_CRS
 from shgeo.overlay import DEFAULT_MAX_VERTICES, overlay, prepare_layers
 
@@ -137,21 +137,6 @@ def make_footprints(n: int, seed: int = 2) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- measuring
 
 
-def _reset_peak() -> None:
-    try:
-        Path(f"/proc/{os.getpid()}/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
-def _peak_mib() -> float:
-    try:
-        for line in Path(f"/proc/{os.getpid()}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -167,7 +152,7 @@ def _machine_busy() -> tuple[float, float]:
 
 def _timed(fn):
     gc.collect()
-    _reset_peak()
+    reset_peak()
     b0, _ = _machine_busy()
     c0, t0 = time.process_time(), time.perf_counter()
     out = fn()
@@ -176,7 +161,7 @@ def _timed(fn):
     b1, _ = _machine_busy()
     others = max(0.0, (b1 - b0) - cpu) / wall if wall and b1 else 0.0
     return out, {"wall_s": wall, "cpu_s": cpu, "cpu_util": cpu / wall if wall else 0.0,
-                 "peak_rss_mib": _peak_mib(), "other_load_cores": others}
+                 "peak_rss_mib": peak_mib(), "other_load_cores": others}
 
 
 def _naive(fps: gpd.GeoDataFrame, frames: dict[str, gpd.GeoDataFrame]) -> int:

@@ -24,6 +24,7 @@ from .errors import (
     QueryError,
     RuleConflictError,
     ShgeoError,
+    UnknownKindError,
 )
 from .footprints import read_footprints
 from .io import read_vector
@@ -69,4 +70,5 @@ __all__ = [
     "FootprintError",
     "QueryError",
     "RuleConflictError",
+    "UnknownKindError",
 ]

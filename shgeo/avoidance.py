@@ -79,7 +79,7 @@ _ROUTE_KINDS: Final = {
     "least_cost": "least-cost route with the red line at its finite cost (crosses it the least for these costs)",
 }
 
-_SAMPLE_CAVEAT: Final = "SAMPLE DATA — not for official screening (示例数据，不得用于正式审查)"
+_SAMPLE_CAVEAT: Final = "SAMPLE DATA — not for official screening (样例数据——不得用于正式审查)"
 
 _CLASS_NAMES: Final = {c.value: c.name for c in CLASS_TABLE}
 

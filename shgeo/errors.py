@@ -19,6 +19,7 @@ __all__ = [
     "FootprintError",
     "QueryError",
     "RuleConflictError",
+    "UnknownKindError",
 ]
 
 
@@ -93,6 +94,13 @@ class CRSError(_Located, ValueError):
 
 class ExtentError(CRSError):
     """Coordinates fall outside Shanghai after transformation (swapped axes, wrong zone …)."""
+
+
+class UnknownKindError(ShgeoError, KeyError):
+    """A layer kind was asked for that the library does not hold (or that does not exist)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class FootprintError(_Located, ValueError):

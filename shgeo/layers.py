@@ -43,7 +43,7 @@ import shapely
 
 from .chinacoords import to_wgs84
 from .crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG, WORKING_CRS, check_in_shanghai, parse_crs
-from .errors import ExtentError, LayerError, ShgeoError
+from .errors import ExtentError, LayerError, UnknownKindError
 from .io import read_vector, sha256_of
 from .kinds import KINDS, POLYGONAL, KindSpec
 from .manifest import LayerEntry, Manifest, Selector, read_manifest
@@ -62,13 +62,6 @@ _SYNTHETIC_ID = "__shgeo_fid__"
 
 #: How many feature ids a message lists before "…".
 _SHOW = 5
-
-
-class UnknownKindError(ShgeoError, KeyError):
-    """A kind was asked for that the library does not hold (or that does not exist)."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass

@@ -93,3 +93,23 @@ def random_polygons(rng: np.random.Generator, n: int, *, extent: float = 3000.0,
         poly = shapely.make_valid(Polygon(np.column_stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)])))
         out.append(poly)
     return out
+
+
+#: a polygon far from the synthetic test areas (stands in for "this kind exists, elsewhere")
+FAR = box(30_000, 30_000, 30_100, 30_100)
+
+
+def raster_library(sample: bool = False, **layers):
+    """A library of the raster kinds; kinds not given hold one polygon far away; ``None`` leaves a kind out."""
+    frames = {}
+    for kind in ("redline", "core_zone", "water_source_l1", "protected_area", "sea"):
+        geoms = layers.get(kind, [FAR])
+        if geoms is None:
+            continue
+        frames[kind] = gpd.GeoDataFrame(
+            {"name": [f"{kind} {i}" for i in range(len(geoms))],
+             "category": ["自然保护区" if kind == "protected_area" else "青草沙"] * len(geoms)},
+            geometry=gpd.GeoSeries(list(geoms)), crs=WORKING_CRS)
+    from shgeo.layers import LayerLibrary
+
+    return LayerLibrary.from_frames(frames, sample=sample)

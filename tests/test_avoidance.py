@@ -16,14 +16,14 @@ from shgeo.avoidance import analyse_line
 from shgeo.crs import WORKING_CRS
 from shgeo.errors import FootprintError, LayerError
 
-from test_raster import make_library
+from common import raster_library
 
 PROPOSAL = LineString([(-2000, 0), (2000, 0)])
 WALL = box(0, -5000, 100, 5000)
 
 
 def test_wall_with_a_gap_route_goes_through_the_gap():
-    lib = make_library(redline=[WALL.difference(box(0, 700, 100, 1000))])
+    lib = raster_library(redline=[WALL.difference(box(0, 700, 100, 1000))])
     result = analyse_line(PROPOSAL, lib, corridor_m=2000, res_m=20)
     assert result.proposal_figures["redline_length_m"] == pytest.approx(100)
     assert result.avoidable
@@ -36,7 +36,7 @@ def test_wall_with_a_gap_route_goes_through_the_gap():
 
 def test_no_gap_route_crosses_at_the_cheapest_point():
     # the wall is 300 m thick except a 100 m thin section at y 500..700
-    lib = make_library(redline=[box(0, -5000, 300, 5000).difference(box(100, 500, 300, 700))])
+    lib = raster_library(redline=[box(0, -5000, 300, 5000).difference(box(100, 500, 300, 700))])
     result = analyse_line(PROPOSAL, lib, corridor_m=2000, res_m=20)
     assert not result.avoidable
     assert result.verdict_zh == "在1.5倍绕行系数内不存在避让红线的替代路径"
@@ -51,7 +51,7 @@ def test_no_gap_route_crosses_at_the_cheapest_point():
 def test_impassable_core_zone_is_honoured():
     # a core zone on the proposal; the way round it is free of any red line
     core = box(-300, -600, 300, 600)
-    lib = make_library(core_zone=[core])
+    lib = raster_library(core_zone=[core])
     result = analyse_line(PROPOSAL, lib, corridor_m=2000, res_m=20)
     assert result.proposal_figures["core_zone_length_m"] == pytest.approx(600)
     assert result.alternative is not None
@@ -63,7 +63,7 @@ def test_impassable_core_zone_is_honoured():
 
 
 def test_gap_beyond_the_detour_limit_is_not_an_alternative():
-    lib = make_library(redline=[WALL.difference(box(0, 1800, 100, 1950))])
+    lib = raster_library(redline=[WALL.difference(box(0, 1800, 100, 1950))])
     strict = analyse_line(PROPOSAL, lib, corridor_m=2000, res_m=20, max_detour=1.2)
     assert not strict.avoidable
     assert strict.shortest_avoiding_detour is not None and strict.shortest_avoiding_detour > 1.2
@@ -74,13 +74,13 @@ def test_gap_beyond_the_detour_limit_is_not_an_alternative():
 
 
 def test_corridor_limits_the_search():
-    lib = make_library(redline=[WALL.difference(box(0, 1500, 100, 1700))])
+    lib = raster_library(redline=[WALL.difference(box(0, 1500, 100, 1700))])
     assert analyse_line(PROPOSAL, lib, corridor_m=2000, res_m=20).avoidable
     assert not analyse_line(PROPOSAL, lib, corridor_m=1000, res_m=20).avoidable
 
 
 def test_start_and_end_points_and_routes_frame():
-    lib = make_library(redline=[WALL.difference(box(0, 700, 100, 1000))])
+    lib = raster_library(redline=[WALL.difference(box(0, 700, 100, 1000))])
     result = analyse_line((Point(-2000, 0), (2000, 0)), lib, res_m=25)
     routes = result.routes
     assert routes.crs.equals(WORKING_CRS)
@@ -92,7 +92,7 @@ def test_start_and_end_points_and_routes_frame():
 
 
 def test_to_dict_is_json_ready_and_self_describing():
-    lib = make_library(redline=[WALL], sample=True)
+    lib = raster_library(redline=[WALL], sample=True)
     block = analyse_line(PROPOSAL, lib, corridor_m=500, res_m=20).to_dict()
     json.dumps(block, allow_nan=False)
     assert block["avoidable"] is False
@@ -107,32 +107,32 @@ def test_to_dict_is_json_ready_and_self_describing():
 
 
 def test_proposal_clear_of_the_red_line_needs_no_avoidance():
-    lib = make_library(redline=[box(0, 3000, 100, 5000)])
+    lib = raster_library(redline=[box(0, 3000, 100, 5000)])
     result = analyse_line(PROPOSAL, lib)
     assert result.avoidable and result.proposal_figures["redline_length_m"] == 0
     assert result.verdict_zh == "拟建线路不进入生态保护红线，无需避让论证"
 
 
 def test_bad_inputs_are_refused():
-    lib = make_library()
+    lib = raster_library()
     with pytest.raises(FootprintError, match="LineString"):
         analyse_line(box(0, 0, 10, 10), lib)
     with pytest.raises(FootprintError, match="zero length"):
         analyse_line(LineString([(0, 0), (0, 0)]), lib)
     with pytest.raises(LayerError, match="water_source_l1"):
-        analyse_line(PROPOSAL, make_library(water_source_l1=None))
+        analyse_line(PROPOSAL, raster_library(water_source_l1=None))
 
 
 def test_lengths_are_measured_on_vectors_not_cells():
     # a red-line strip 33 m wide, diagonal to the grid: the raster cannot say 33 m, the vectors can
     strip = shapely.affinity.rotate(box(-16.5, -3000, 16.5, 3000), 30, origin=(0, 0))
-    lib = make_library(redline=[strip])
+    lib = raster_library(redline=[strip])
     result = analyse_line(PROPOSAL, lib, corridor_m=300, res_m=20)
     assert result.proposal_figures["redline_length_m"] == pytest.approx(PROPOSAL.intersection(strip).length)
 
 
 def test_end_point_inside_the_red_line_cannot_be_avoided():
-    lib = make_library(redline=[box(1800, -200, 2400, 200)])
+    lib = raster_library(redline=[box(1800, -200, 2400, 200)])
     result = analyse_line(PROPOSAL, lib, corridor_m=1000)
     assert not result.avoidable
     assert result.endpoints_in_redline == ["end"]
@@ -143,14 +143,14 @@ def test_end_point_inside_the_red_line_cannot_be_avoided():
 def test_passable_core_zone_inside_the_red_line_is_still_red_line():
     # the core zone (higher precedence) fills the gap of the wall and lies in the red line:
     # made passable, it must not open an "avoiding" route through the red line
-    lib = make_library(redline=[WALL], core_zone=[box(0, -100, 100, 100)])
+    lib = raster_library(redline=[WALL], core_zone=[box(0, -100, 100, 100)])
     result = analyse_line(PROPOSAL, lib, corridor_m=1000, costs={"core_zone": 1})
     assert not result.avoidable
     assert result.shortest_avoiding_detour is None
 
 
 def test_closed_and_very_short_lines():
-    lib = make_library(redline=[box(0, -50, 5, 50)])
+    lib = raster_library(redline=[box(0, -50, 5, 50)])
     with pytest.raises(FootprintError, match="closed"):
         analyse_line(LineString([(0, 0), (100, 0), (100, 100), (0, 0)]), lib)
     short = analyse_line(LineString([(-5, 0), (10, 0)]), lib)  # shorter than a cell

@@ -7,15 +7,14 @@ import math
 import shutil
 import subprocess
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
 from shapely.geometry import box
 
+from common import raster_library
 from shgeo.crs import WORKING_CRS
 from shgeo.errors import ExtentError, LayerError, QueryError
-from shgeo.layers import LayerLibrary
 from shgeo.raster import (
     CLASS_TABLE,
     CLASSES,
@@ -31,21 +30,8 @@ from shgeo.raster import (
 )
 
 #: far from the test areas (but in Shanghai): keeps every raster kind non-empty
-FAR = box(30_000, 30_000, 30_100, 30_100)
 
 
-def make_library(sample: bool = False, **layers) -> LayerLibrary:
-    """A library of the raster kinds; kinds not given hold one polygon far away; ``None`` leaves a kind out."""
-    frames = {}
-    for kind in ("redline", "core_zone", "water_source_l1", "protected_area", "sea"):
-        geoms = layers.get(kind, [FAR])
-        if geoms is None:
-            continue
-        frames[kind] = gpd.GeoDataFrame(
-            {"name": [f"{kind} {i}" for i in range(len(geoms))],
-             "category": ["自然保护区" if kind == "protected_area" else "青草沙"] * len(geoms)},
-            geometry=gpd.GeoSeries(list(geoms)), crs=WORKING_CRS)
-    return LayerLibrary.from_frames(frames, sample=sample)
 
 
 def test_class_table_is_complete_and_documented():
@@ -69,7 +55,7 @@ def test_costs_are_validated_against_the_class_names():
 
 def test_a_feature_lands_on_the_right_cells():
     # a 100 m square at x 200..300, y 400..500 on a 20 m grid with its corner at (0, 1000)
-    lib = make_library(redline=[box(200, 400, 300, 500)])
+    lib = raster_library(redline=[box(200, 400, 300, 500)])
     result = build_constraint_raster(lib, (0, 0, 1000, 1000), 20, near_m=0)
     assert result.transform == rasterio.Affine(20, 0, 0, 0, -20, 1000)
     rows, cols = np.nonzero(result.classes == REDLINE)
@@ -79,7 +65,7 @@ def test_a_feature_lands_on_the_right_cells():
 
 
 def test_written_raster_round_trips_georeferencing(tmp_path):
-    lib = make_library(redline=[box(200, 400, 300, 500)])
+    lib = raster_library(redline=[box(200, 400, 300, 500)])
     out = tmp_path / "c.tif"
     build_constraint_raster(lib, (0, 0, 1000, 1000), 20, out, near_m=0)
     with rasterio.open(out) as ds:
@@ -94,7 +80,7 @@ def test_written_raster_round_trips_georeferencing(tmp_path):
 
 
 def test_precedence_core_over_redline_over_sea_and_near_miss_ring():
-    lib = make_library(redline=[box(0, 0, 400, 400)], core_zone=[box(100, 100, 200, 200)],
+    lib = raster_library(redline=[box(0, 0, 400, 400)], core_zone=[box(100, 100, 200, 200)],
                        sea=[box(300, -500, 900, 500)], water_source_l1=[box(600, 600, 700, 700)])
     classes = build_constraint_raster(lib, (-300, -300, 900, 900), 20, near_m=60).classes
     grid = grid_for_bounds((-300, -300, 900, 900), 20)
@@ -112,7 +98,7 @@ def test_precedence_core_over_redline_over_sea_and_near_miss_ring():
 
 @pytest.mark.parametrize("all_touched", [False, True])
 def test_windowed_build_equals_single_window(all_touched):
-    lib = make_library(redline=[box(0, 0, 400, 400).difference(box(50, 50, 350, 350))],
+    lib = raster_library(redline=[box(0, 0, 400, 400).difference(box(50, 50, 350, 350))],
                        protected_area=[box(-150, 170, 600, 230)])
 
     def build(block_size, near_m):
@@ -129,7 +115,7 @@ def test_windowed_build_equals_single_window(all_touched):
 
 
 def test_missing_kind_fails_closed_unless_allowed():
-    lib = make_library(sea=None)
+    lib = raster_library(sea=None)
     with pytest.raises(LayerError, match="sea.*--allow-missing sea"):
         build_constraint_raster(lib, (0, 0, 200, 200), 20)
     result = build_constraint_raster(lib, (0, 0, 200, 200), 20, optional_kinds=["sea"])
@@ -146,7 +132,7 @@ def test_bounds_are_checked():
 
 
 def test_cog_has_tiles_overviews_compression_and_class_table(tmp_path):
-    lib = make_library(redline=[box(0, 0, 4000, 4000)], sample=True)
+    lib = raster_library(redline=[box(0, 0, 4000, 4000)], sample=True)
     out, cost_out = tmp_path / "constraints.tif", tmp_path / "cost.tif"
     result = build_constraint_raster(lib, (-2000, -2000, 10_000, 10_000), 20, out, cost_out=cost_out,
                                      block_size=256)
@@ -175,7 +161,7 @@ def test_cog_has_tiles_overviews_compression_and_class_table(tmp_path):
 @pytest.mark.skipif(shutil.which("gdalinfo") is None, reason="GDAL command-line tools not installed")
 def test_gdalinfo_reads_the_cog(tmp_path):
     out = tmp_path / "c.tif"
-    build_constraint_raster(make_library(), (0, 0, 1000, 1000), 20, out)
+    build_constraint_raster(raster_library(), (0, 0, 1000, 1000), 20, out)
     info = subprocess.run(["gdalinfo", str(out)], capture_output=True, text=True, check=True).stdout
     assert "CLASS_TABLE" in info and "LAYOUT=COG" in info
 
