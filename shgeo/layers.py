@@ -189,6 +189,15 @@ class LayerLibrary:
         """True if any layer is sample data (reports must say SAMPLE DATA)."""
         return any(s.sample for s in self.sources)
 
+    @property
+    def missing_statutory(self) -> list[str]:
+        """Statutory kinds (see :data:`shgeo.kinds.KINDS`) this library does not hold.
+
+        Screening still runs, but every fact that needs such a kind is unknown, so the
+        rules answer ``needs_information`` rather than a false "clear".
+        """
+        return [k for k, spec in KINDS.items() if spec.statutory and k not in self._layers]
+
     def has(self, kind: str) -> bool:
         """Whether *kind* is loaded."""
         return kind in self._layers

@@ -220,12 +220,26 @@ def _overlap_entries(hits: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
     return entries
 
 
+def _main_digest(source: Any) -> str | None:
+    """SHA-256 (hex) of the file at the layer's ``path``; for a single digest, that one."""
+    digests = source.sha256
+    if not isinstance(digests, dict):
+        return digests
+    name = Path(str(source.path)).name
+    if name in digests:
+        return digests[name]
+    return next(iter(digests.values()), None) if len(digests) == 1 else None
+
+
 def _layer_entries(library: Any) -> list[dict[str, Any]]:
+    """``layers`` of report.json: ``sha256`` is the hex digest of ``path``; ``sha256_files``
+    has every file read for the layer (shapefile sidecars, …)."""
     return [{
         "kind": s.kind,
         "path": str(s.path),
         "layer": getattr(s, "layer", None),
-        "sha256": dict(s.sha256) if isinstance(s.sha256, dict) else s.sha256,
+        "sha256": _main_digest(s),
+        "sha256_files": dict(s.sha256) if isinstance(s.sha256, dict) else {Path(str(s.path)).name: s.sha256},
         "edition": _text(getattr(s, "edition", None)),
         "sample": bool(getattr(s, "sample", False)),
         "source": _text(getattr(s, "source", None)),

@@ -673,6 +673,10 @@ def screen(
     from .decision import route, validate_query
 
     lib = _load_library(library)
+    missing = getattr(lib, "missing_statutory", [])
+    if missing:
+        log.warning("the layer library has no %s layer: those facts stay unknown and the findings "
+                    "that need them answer needs_information", ", ".join(missing))
     day = _parse_as_of(as_of)
     defaults, table = _attribute_sources(attributes, id_field)
     exclude = [Path(attributes)] if isinstance(attributes, (str, Path)) else []

@@ -40,7 +40,7 @@ def test_sample_pack_lists_every_kind_with_a_banner():
     for kind in ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
                  "district", "sea", "island"):
         assert kind in out
-    assert "2025-04-10" in out and "sha256" in out
+    assert "2026-11-22" in out and "2024-12-12" in out and "sha256" in out  # editions as the manifest gives them
 
 
 def test_own_manifest_has_no_sample_banner(tmp_path):
@@ -72,3 +72,23 @@ def test_bad_manifest_exits_2(tmp_path, kind, match):
     assert result.exit_code == 2
     assert match in result.output and ("manifest.toml" in result.output or "absent.gpkg" in result.output)
     assert "Traceback" not in result.output
+
+
+def test_missing_statutory_kinds_are_named(tmp_path):
+    """A library without the red line cannot clear a project of it: `shgeo layers` says so."""
+    import shutil
+
+    from shgeo.layers import default_manifest_path, load_library
+
+    shutil.copy(default_manifest_path().parent / "shanghai_sample.gpkg", tmp_path)
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        '[[layers]]\nkind = "district"\npath = "shanghai_sample.gpkg"\nlayer = "district"\n'
+        'name_field = "name"\ncode_field = "code"\n'
+        '[layers.provenance]\nsource = "t"\nedition = "2025-01-01"\nlicence = "t"\nsample = true\n',
+        encoding="utf-8")
+    lib = load_library(manifest)
+    assert "redline" in lib.missing_statutory and "district" not in lib.missing_statutory
+    result = CliRunner().invoke(cli, ["layers", "--manifest", str(manifest)])
+    assert result.exit_code == 0, result.output
+    assert "no layer of kind redline" in result.stderr

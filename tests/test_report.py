@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import os
 from pathlib import Path
 
@@ -51,7 +52,9 @@ def test_report_json_keys(saved):
         for entry in report["overlaps"]:
             assert OVERLAP_KEYS <= set(entry)
         for layer in report["layers"]:
-            assert LAYER_KEYS <= set(layer) and layer["sha256"]
+            assert LAYER_KEYS <= set(layer)
+            assert re.fullmatch(r"[0-9a-f]{64}", layer["sha256"])  # the digest of the file at `path`
+            assert layer["sha256_files"][Path(layer["path"]).name] == layer["sha256"]
         assert "overall" in report and "fingerprint" in report
         assert "avoidance" not in report
 
@@ -94,7 +97,7 @@ def test_report_html_in_chinese(saved):
     assert "市级" in page and "用地" in page and "须办理相关程序" in page
     assert "市规划资源局" in page and "市政府" in page and "征求意见" in page
     assert "二(三)第二款" in page and "涉及新建架空线" in page  # citation with its text
-    assert "SHA-256" in page and "2025-04-10" in page
+    assert "SHA-256" in page and "2026-11-22" in page  # the sample layers' edition from the manifest
     gw = (out / "SP06" / "report.html").read_text(encoding="utf-8")
     assert 'id="groundwater-duties"' in gw and "四(二)1（" in gw and "管控类区域" in gw
     questions = (out / "SP12" / "report.html").read_text(encoding="utf-8")

@@ -68,6 +68,10 @@ def _report(lib: LayerLibrary, manifest: Path) -> None:
         click.echo("")
         click.echo(f"*** {SAMPLE_BANNER} ***")
     click.echo(f"{len(lib.kinds)} kind(s), {len(lib.sources)} layer(s) loaded: {', '.join(lib.kinds)}")
+    if lib.missing_statutory:
+        click.echo(f"warning: no layer of kind {', '.join(lib.missing_statutory)}: screening against this "
+                   "library cannot clear a project of them (those facts stay unknown: needs_information)",
+                   err=True)
 
 
 class _LoadFailed(click.ClickException):
