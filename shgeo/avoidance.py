@@ -1,7 +1,8 @@
 """Avoidance analysis for linear works: could the line have avoided the red line?
 
 A linear facility may cross the ecological protection red line only when it
-is 「必须且无法避让」 (沪府办发〔2025〕8号 附件 六).  :func:`analyse_line` gives
+must and cannot avoid it (「必须且无法避让」; the rules in :mod:`shgeo.rules.redline`
+cite the clause).  :func:`analyse_line` gives
 the evidence: within a corridor around the proposal (default 2 km each
 side) it looks for a route between the same two end points across the
 constraint raster (:mod:`shgeo.raster`) with scikit-image's

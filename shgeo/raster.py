@@ -24,12 +24,13 @@ value  name                 source kind                 precedence  default cost
 =====  ===================  ==========================  ==========  ============
 
 Costs are per metre travelled, relative to clear land (1).  The two
-impassable defaults carry their clause: core zones — 沪府办发〔2025〕8号 一
-(核心保护区原则上禁止人为活动); level-1 water-source zones — 沪环规〔2025〕1号
-四(一) (禁止新建、改建、扩建与供水设施和保护水源无关的建设项目).  The other
-weights are modelling choices, not regulation: they steer a route off the
-red line, out of protected areas and off the sea (用海 needs its own approval,
-二(一)) and keep it a little away from boundaries (the near-miss band), and
+impassable defaults follow the screening rules (:mod:`shgeo.rules`, where the
+clauses are cited): human activity in a core protection zone is prohibited in
+principle, and a level-1 water-source zone admits no new project unrelated to
+water supply.  The other weights are modelling choices, not regulation: they
+steer a route off the red line, out of protected areas and off the sea (which
+needs its own sea-use approval) and keep it a little away from boundaries
+(the near-miss band), and
 every one of them can be changed (``costs={"sea": 5, ...}``).  The red line
 is finite by default so that, where no avoiding route exists, the
 least-cost route crossing it the least can still be drawn; the avoidance
@@ -140,17 +141,17 @@ CLASS_TABLE: Final[tuple[ConstraintClass, ...]] = (
     ConstraintClass(NEAR_MISS, "near_miss", "约束区邻近缓冲带", None, 1, 2.0,
                     "modelling choice: keeps routes off uncertain zone boundaries", (255, 230, 150)),
     ConstraintClass(PROTECTED_AREA, "protected_area", "自然保护地", "protected_area", 3, 10.0,
-                    "modelling choice: 沪府办发〔2025〕8号 二(六) adds a 市绿化市容部门 consultation",
+                    "modelling choice: a protected area adds a consultation to the route (see shgeo.rules)",
                     (120, 190, 90)),
     ConstraintClass(REDLINE, "redline", "生态保护红线", "redline", 4, 100.0,
                     "modelling choice; finite so a least-crossing route exists — the avoidance "
                     "verdict treats the red line as impassable", (220, 40, 40)),
     ConstraintClass(WATER_SOURCE, "water_source_l1", "饮用水水源一级保护区", "water_source_l1", 5, math.inf,
-                    "沪环规〔2025〕1号 四(一): no new project unrelated to water supply", (40, 110, 220)),
+                    "no new project unrelated to water supply (screening rules, shgeo.rules.groundwater)", (40, 110, 220)),
     ConstraintClass(CORE_ZONE, "core_zone", "自然保护地核心保护区", "core_zone", 6, math.inf,
-                    "沪府办发〔2025〕8号 一: human activity prohibited in principle", (110, 20, 120)),
+                    "human activity prohibited in principle (screening rules, shgeo.rules.redline)", (110, 20, 120)),
     ConstraintClass(SEA, "sea", "海域", "sea", 2, 20.0,
-                    "modelling choice: 用海 needs sea-use approval (沪府办发〔2025〕8号 二(一))", (170, 215, 240)),
+                    "modelling choice: building at sea needs its own sea-use approval", (170, 215, 240)),
 )
 
 #: class name -> class
