@@ -134,7 +134,8 @@ def test_id_field_per_file_and_crs(tmp_path):
     folder.mkdir()
     gdf = gpd.GeoDataFrame({"code": ["X-1", "X-2"]},
                            geometry=[box(121.455, 31.175, 121.459, 31.178), box(121.46, 31.175, 121.462, 31.178)])
-    gdf.to_file(folder / "no_crs.shp")  # a shapefile without .prj
+    with pytest.warns(UserWarning, match="crs"):  # pyogrio warns too: we mean it
+        gdf.to_file(folder / "no_crs.shp")  # a shapefile without .prj
     out = tmp_path / "out"
     assert main(["screen", str(folder), "--out", str(out), *AS_OF]) == 2  # no CRS: refused
     assert main(["screen", str(folder), "--out", str(out), "--crs", "EPSG:4490", "--id-field", "code", *AS_OF]) == 0
