@@ -68,6 +68,9 @@ _ROUTE_TOKENS = ("二(一)", "二(二)", "二(三)第一款", "二(三)第二款
 
 _TOP_KEYS = ("spatial", "project", "as_of", "id")
 
+#: The facts that decide whether either regulation applies at all.
+_ZONE_KEYS = ("redline", "water_source_l1", "groundwater_village")
+
 _VILLAGE_CODE = re.compile(r"^\d{12}$")
 
 
@@ -231,9 +234,12 @@ def route(query: Mapping[str, Any], *, as_of: date | str | None = None) -> dict[
     """
     q = validate_query(query)
     day = _check_date("as_of", as_of) or q["as_of"] or date.today()
+    # A spatial key left out of a given block means the overlay found nothing; but a
+    # query with no spatial facts at all says nothing about the zones: fail closed.
+    spatial = q["spatial"] or dict.fromkeys(_ZONE_KEYS)
     findings = []
     for module in (redline, groundwater):
-        finding = module.assess(q["spatial"], q["project"], day)
+        finding = module.assess(spatial, q["project"], day)
         if finding is not None:
             findings.append(finding)
     answer: dict[str, Any] = {"findings": findings, "overall": overall(findings), "as_of": day.isoformat()}

@@ -277,3 +277,17 @@ def test_validated_query_routes_the_same_and_answers_are_json():
     first = route(q, as_of=DAY)
     assert route(validate_query(q), as_of=DAY) == first
     assert json.loads(json.dumps(first, ensure_ascii=False)) == first
+
+
+def test_no_spatial_facts_at_all_is_unknown_not_clear():
+    """Fail closed: a query without a spatial block cannot be "not_restricted" (一; 沪环规 四)."""
+    for query in ({"project": {}}, {"spatial": {}, "project": {}}, {"spatial": None}):
+        answer = route(query, as_of="2025-06-01")
+        assert answer["overall"] == "needs_information"
+        asked = {q["key"] for f in answer["findings"] for q in f["questions"]}
+        assert {"redline", "water_source_l1"} <= asked
+
+
+def test_partial_spatial_block_leaves_out_what_the_overlay_did_not_find():
+    answer = route({"spatial": {"redline": False}}, as_of="2025-06-01")
+    assert answer["overall"] == "not_restricted" and answer["findings"] == []
