@@ -407,6 +407,29 @@ def _domain(f: Facts, *, land: bool = False, sea_use: bool = False) -> list[str]
     return out
 
 
+def _protected_area_and_temporary_land(f: Facts, clause: str, greening_body: str, consult: list[str],
+                                       clauses: list[str], citations: list[dict[str, str]],
+                                       extra: list[str]) -> None:
+    """The two duties 二(六) and 三(三) both impose, each in its own words.
+
+    涉及自然保护地的,须征求 *greening_body* 意见 (二(六) names 市绿化市容部门, 三(三)
+    市绿化市容局); 涉及临时用地的,参照临时占用永久基本农田规定办理,严格落实恢复责任.
+    """
+    protected = f.need("protected_area")
+    if protected:
+        consult.append(greening_body)
+        clauses.append(clause)
+        citations.append(_cite(f"{clause}.自然保护地"))
+        f.record_derived(f"consult_{greening_body}", True, f"spatial.protected_area ({'、'.join(protected)})")
+        extra.append(f"涉及自然保护地,须征求{greening_body}意见({clause})。")
+    if f.presume_absent("temporary_land", "若涉及临时用地,按照规范临时用地管理的有关要求,"
+                                          f"参照临时占用永久基本农田规定办理,严格落实恢复责任({clause})。"):
+        clauses.append(clause)
+        citations.append(_cite(f"{clause}.临时用地"))
+        extra.append("涉及临时用地:按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
+                     f"严格落实恢复责任({clause})。")
+
+
 def _common_notes(f: Facts) -> tuple[list[str], list[dict[str, str]]]:
     """一's other-laws sentence, when the project hits one of the areas it names."""
     hits = [p for p in (f.get_quiet("protected_area") or ()) if p in _OTHER_LAW_AREAS]
@@ -491,21 +514,8 @@ def _recognition(f: Facts, label: str) -> dict[str, Any]:
                        f"\"{route.clause}\" 或 \"二(六)\"。"}])
         else:
             extra.append(f"经确认按{route.clause}由实施主体申请;活动跨区,向各所在区的{route.submit_to[0]}申请。")
-    # 二(六) 自然保护地 → 市绿化市容部门
-    protected = f.need("protected_area")
-    if protected:
-        consult.append("市绿化市容部门")
-        clauses.append("二(六)")
-        citations.append(_cite("二(六).自然保护地"))
-        f.record_derived("consult_市绿化市容部门", True, f"spatial.protected_area ({'、'.join(protected)})")
-        extra.append("涉及自然保护地,须征求市绿化市容部门意见(二(六))。")
-    # 二(六) 临时用地
-    if f.presume_absent("temporary_land", "若涉及临时用地,按照规范临时用地管理的有关要求,"
-                                          "参照临时占用永久基本农田规定办理,严格落实恢复责任(二(六))。"):
-        clauses.append("二(六)")
-        citations.append(_cite("二(六).临时用地"))
-        extra.append("涉及临时用地:按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
-                     "严格落实恢复责任(二(六))。")
+    # 二(六) 自然保护地 → 市绿化市容部门; 临时用地
+    _protected_area_and_temporary_land(f, "二(六)", "市绿化市容部门", consult, clauses, citations, extra)
     # 二(六) 报国务院审批的用海用岛项目
     if f.get_quiet("state_council_sea") is True:
         clauses.append("二(六)")
@@ -649,19 +659,8 @@ def _route_major(f: Facts) -> dict[str, Any]:
     # 三(三)
     citations.append(_cite("三(三).环评"))
     extra.append("应严格落实生态环境分区管控要求,依法开展环境影响评价(三(三))。")
-    protected = f.need("protected_area")
-    if protected:
-        consult.append("市绿化市容局")
-        clauses.append("三(三)")
-        citations.append(_cite("三(三).自然保护地"))
-        f.record_derived("consult_市绿化市容局", True, f"spatial.protected_area ({'、'.join(protected)})")
-        extra.append("涉及自然保护地,须征求市绿化市容局意见(三(三))。")
-    if f.presume_absent("temporary_land", "若涉及临时用地,按照规范临时用地管理的有关要求,"
-                                          "参照临时占用永久基本农田规定办理,严格落实恢复责任(三(三))。"):
-        clauses.append("三(三)")
-        citations.append(_cite("三(三).临时用地"))
-        extra.append("涉及临时用地:按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
-                     "严格落实恢复责任(三(三))。")
+    # 三(三) 自然保护地 → 市绿化市容局 (so named in 三(三)); 临时用地
+    _protected_area_and_temporary_land(f, "三(三)", "市绿化市容局", consult, clauses, citations, extra)
     if f.presume_absent("special_plan_recognised",
                         "若在专项规划阶段已开展不可避让论证并报市政府同意后取得认定意见,"
                         "项目实施阶段若无变化则无需重复论证(三(三))。"):
