@@ -21,6 +21,7 @@ __all__ = [
     "render_report",
     "render_index",
     "OUTCOME_ZH",
+    "OUTCOME_SENTENCE_ZH",
     "OVERALL_ZH",
     "LEVEL_ZH",
     "DOMAIN_ZH",
@@ -42,6 +43,20 @@ OUTCOME_ZH = {
     "exempt": "豁免",
     "not_applicable": "不适用",
     "needs_information": "需补充信息",
+}
+
+#: What each outcome means for the reviewer, in one sentence (heads each finding's route).
+OUTCOME_SENTENCE_ZH = {
+    "prohibited": "该活动不得开展。",
+    "prohibited_in_principle": "原则上禁止，不得开展；本文件未规定例外程序。",
+    "recognition_required": "须开展允许有限人为活动认定，按以下步骤办理。",
+    "already_recognised": "专项规划阶段已取得认定意见，项目实施阶段无变化的，无需重复论证。",
+    "notify_only": "无需开展认定，由实施主体告知即可。",
+    "major_project_occupation": "按国家重大项目占用生态保护红线的程序办理用地、用海用岛审批。",
+    "obligations": "须履行下列管控要求。",
+    "exempt": "不属禁止之列，仍须遵守有关法律法规。",
+    "not_applicable": "该文件不适用。",
+    "needs_information": "现有信息不足以确定办理路径：请补充下文“待补充信息”所列事项。",
 }
 
 OVERALL_ZH = {
@@ -161,36 +176,31 @@ def _steps(finding: dict[str, Any]) -> list[tuple[str, str]]:
     return steps
 
 
-def _obligations(finding: dict[str, Any]) -> list[str]:
-    """The numbered 四(二) duties binding the project, as sentences."""
-    details = [d for d in finding.get("obligation_details") or [] if isinstance(d, dict)]
-    if details:
-        out = []
-        for d in details:
-            if d.get("binds_project") is False:
-                continue
-            duties = "".join(str(x) for x in d.get("duties") or [])
-            binds = _listing(d.get("binds"))
-            head = f"四(二){d.get('item', '')}" + (f"（{binds}）" if binds else "")
-            out.append(head + (f"：{duties}" if duties else ""))
-        return out
-    out = []
-    for item in finding.get("obligations") or []:
-        if isinstance(item, dict):
-            head = item.get("item") or item.get("number") or item.get("clause") or ""
-            text = item.get("text") or item.get("duty") or ""
-            out.append(f"{head} {text}".strip())
-        else:
-            out.append(f"四(二){item}" if isinstance(item, int) else str(item))
-    return out
+def _obligations(finding: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The 四(二) duties binding the project, one line per numbered item with whom it binds,
+    and the finding's other notes (its ``extra`` less the duty lines those items repeat)."""
+    items, repeated = [], set()
+    for d in finding.get("obligation_details") or []:
+        duties = [str(x) for x in d.get("duties") or []]
+        repeated.update(f"四(二){d.get('item')}:{x}" for x in duties)
+        if d.get("binds_project") is False:
+            continue
+        binds = _listing(d.get("binds"))
+        items.append(f"四(二){d.get('item')}" + (f"（{binds}）" if binds else "") + ("：" + "".join(duties) if duties else ""))
+    return items, [e for e in finding.get("extra") or [] if e not in repeated]
 
 
 def render_report(report: dict[str, Any]) -> str:
     """The report.html text of one project, from its report.json dict."""
     findings = report.get("findings") or []
-    enriched = [dict(f, steps=_steps(f), obligation_texts=_obligations(f)) for f in findings]
+    enriched = []
+    for f in findings:
+        duties, notes = _obligations(f)
+        enriched.append(dict(f, steps=_steps(f), obligation_texts=duties, notes=notes,
+                             sentence=OUTCOME_SENTENCE_ZH.get(f.get("outcome"), "")))
     view = {
         "findings": enriched,
+        "redline": [f for f in enriched if "环规" not in str(f.get("regulation", ""))],
         "levels": sorted({f["level"] for f in findings if f.get("level")}),
         "domains": sorted({d for f in findings for d in (f.get("domain") or [])}),
         "questions": [(f.get("regulation"), q) for f in findings for q in (f.get("questions") or [])],
