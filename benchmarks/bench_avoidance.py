@@ -83,8 +83,8 @@ def main() -> None:
     cases = {"north-south": _line((121.15, 30.87), length, 0.0),
              "diagonal": _line((121.05, 30.88), length, 45.0)}
     for name, proposal in cases.items():
-        row, result = _measure(name, lambda p=proposal: analyse_line(p, library, corridor_m=args.corridor,
-                                                                      res_m=args.res))
+        row, result = _measure(name, lambda p=proposal: analyse_line(p, library, crs=WORKING_CRS,
+                                                                      corridor_m=args.corridor, res_m=args.res))
         pad = args.corridor + 2 * args.res
         w, s, e, n = proposal.bounds
         row["cells"] = round((e - w + 2 * pad) / args.res) * round((n - s + 2 * pad) / args.res)

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -57,8 +57,8 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 from skimage.graph import MCP_Geometric
 
-from .crs import GEOGRAPHIC_CRS, WORKING_CRS, parse_crs
-from .errors import CRSError, FootprintError, QueryError
+from .crs import GEOGRAPHIC_CRS, WORKING_CRS, check_in_shanghai, parse_crs
+from .errors import CRSError, FootprintError, LayerError, QueryError
 from .raster import CLASS_TABLE, Grid, class_table, cost_from_classes, rasterise_classes, resolve_costs
 
 __all__ = ["AvoidanceResult", "analyse_line", "MEASURED_KINDS"]
@@ -78,6 +78,7 @@ _ROUTE_KINDS: Final = {
     "least_cost_avoiding": "least-cost route with the red line impassable",
     "shortest_avoiding": "shortest route with the red line impassable (all passable cells cost the same)",
     "least_cost": "least-cost route with the red line at its finite cost (crosses it the least for these costs)",
+    "proposal": "the proposal itself: it does not enter the red line, so no route search was needed",
 }
 
 _SAMPLE_CAVEAT: Final = "SAMPLE DATA — not for official screening (样例数据——不得用于正式审查)"
@@ -252,13 +253,20 @@ def _as_line(line: object, crs: object) -> LineString:
         raise FootprintError("the proposed line is closed (it ends where it starts): an alternative between "
                              "its end points would have no length", hint="analyse it as open sections")
     geom = shapely.force_2d(geom)
-    if crs is not None:
-        parsed = parse_crs(crs)
-        if isinstance(parsed, str):
-            raise CRSError(f"{parsed} coordinates must be converted first (shgeo.chinacoords.to_wgs84)")
-        if not parsed.equals(WORKING_CRS):
-            t = pyproj.Transformer.from_crs(parsed, WORKING_CRS, always_xy=True)
-            geom = shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+    if crs is None:
+        raise CRSError("the proposed line has no CRS",
+                       hint="pass crs= (e.g. crs='EPSG:4490' for lon/lat, or shgeo.WORKING_CRS for metres), "
+                            "or give a GeoDataFrame/GeoSeries with its CRS; shgeo never assumes one")
+    parsed = parse_crs(crs)
+    if isinstance(parsed, str):
+        raise CRSError(f"{parsed} coordinates must be converted first (shgeo.chinacoords.to_wgs84)")
+    if not parsed.equals(WORKING_CRS):
+        t = pyproj.Transformer.from_crs(parsed, WORKING_CRS, always_xy=True)
+        geom = shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+    coords = shapely.get_coordinates(geom)
+    lon, lat = _TO_GEO.transform(coords[:, 0], coords[:, 1])
+    check_in_shanghai(lon, lat, source_crs=None if crs is None else parse_crs(crs),
+                      feature="proposed line")
     return geom
 
 
@@ -391,6 +399,11 @@ def analyse_line(
             raise QueryError(f"{value!r} must be a positive number of metres", key=key)
     if not (isinstance(max_detour, (int, float)) and max_detour >= 1):
         raise QueryError(f"{max_detour!r} must be a number ≥ 1", key="max_detour")
+    if not (isinstance(near_m, (int, float)) and math.isfinite(near_m) and near_m >= 0):
+        raise QueryError(f"{near_m!r} must be a number of metres ≥ 0", key="near_m")
+    if "redline" in set(optional_kinds) or not library.has("redline"):
+        raise LayerError("an avoidance analysis needs the red-line layer", kind="redline",
+                         hint="load a library whose manifest has a redline layer")
     resolved = resolve_costs(costs)
     proposal = _as_line(line, crs)
     start, end = Point(proposal.coords[0]), Point(proposal.coords[-1])
@@ -444,27 +457,16 @@ def analyse_line(
 
     chosen, kind, avoidable = None, None, False
     shortest_len = shortest_detour = None
-    least_avoiding = route(avoid_cost)
-    if avoids(least_avoiding) and within(least_avoiding):
-        chosen, kind, avoidable = least_avoiding, "least_cost_avoiding", True
+    if all(prop_figs.get(f"{k}_length_m", 0.0) <= _LENGTH_EPS_M
+           for k in ("redline", "core_zone", "water_source_l1")):
+        # the proposal avoids the red line and every impassable zone: it is its own alternative
+        chosen, kind, avoidable = (proposal, prop_figs), "proposal", True
+        notes.append("the proposal does not enter the red line: it is itself an avoiding route")
     else:
-        shortest = route(np.where(np.isfinite(avoid_cost), 1.0, np.inf))
-        candidates = [f for f in (least_avoiding, shortest) if avoids(f)]
-        if candidates:
-            best = min(candidates, key=lambda f: f[1]["length_m"])
-            shortest_len, shortest_detour = best[1]["length_m"], best[1]["detour_factor"]
-            if within(best):
-                chosen, kind, avoidable = best, "shortest_avoiding", True
-        if chosen is None:
-            least = route(cost)
-            if least is not None:
-                chosen, kind = least, "least_cost"
+        chosen, kind, avoidable, shortest_len, shortest_detour = _search(route, avoid_cost, cost, avoids, within)
     if avoidable and chosen is not None:
         shortest_len = shortest_len if shortest_len is not None else chosen[1]["length_m"]
         shortest_detour = shortest_detour if shortest_detour is not None else chosen[1]["detour_factor"]
-    if prop_figs["redline_length_m"] <= _LENGTH_EPS_M and not avoidable:
-        avoidable = True  # the proposal itself avoids the red line (detour factor 1)
-        notes.append("the proposal does not enter the red line: it is itself an avoiding route")
     if avoidable and chosen is not None:
         log.info("avoidable: %s route of %.0f m (detour %.2f)", kind, chosen[1]["length_m"],
                  chosen[1]["detour_factor"])
@@ -489,3 +491,28 @@ def analyse_line(
         notes=notes,
     )
 
+
+def _search(route: Callable, avoid_cost: np.ndarray, cost: np.ndarray, avoids: Callable,
+            within: Callable) -> tuple[Any, str | None, bool, float | None, float | None]:
+    """The three searches, in order: least-cost avoiding, shortest avoiding, least-cost crossing.
+
+    Returns (chosen, kind, avoidable, shortest_avoiding_length_m, shortest_avoiding_detour).
+    """
+    chosen, kind, avoidable = None, None, False
+    shortest_len = shortest_detour = None
+    least_avoiding = route(avoid_cost)
+    if avoids(least_avoiding) and within(least_avoiding):
+        chosen, kind, avoidable = least_avoiding, "least_cost_avoiding", True
+    else:
+        shortest = route(np.where(np.isfinite(avoid_cost), 1.0, np.inf))
+        candidates = [f for f in (least_avoiding, shortest) if avoids(f)]
+        if candidates:
+            best = min(candidates, key=lambda f: f[1]["length_m"])
+            shortest_len, shortest_detour = best[1]["length_m"], best[1]["detour_factor"]
+            if within(best):
+                chosen, kind, avoidable = best, "shortest_avoiding", True
+        if chosen is None:
+            least = route(cost)
+            if least is not None:
+                chosen, kind = least, "least_cost"
+    return chosen, kind, avoidable, shortest_len, shortest_detour

@@ -609,7 +609,7 @@ def _run_avoidance(project: ProjectResult, library: Any, options: dict[str, Any]
 
     line = shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom
     try:
-        res = analyse_line(line, library, **options)
+        res = analyse_line(line, library, crs=WORKING_CRS, **options)
     except (ShgeoError, ValueError, MemoryError) as exc:
         log.error("project %s: avoidance analysis failed: %s", project.project_id, exc)
         project.avoidance = {"applicable": True, "error": str(exc)}
