@@ -406,9 +406,15 @@ def rasterise_classes(
     For extents too large to hold, use :func:`build_constraint_raster` with
     ``out=`` (it never holds more than one window); *max_cells* guards this.
     """
+    _check_near(near_m)
     _check_cells(grid, max_cells)
     return _rasterise(_Sources(library, optional_kinds), grid, near_m=near_m, all_touched=all_touched,
                       block_size=block_size)
+
+
+def _check_near(near_m: float) -> None:
+    if not (isinstance(near_m, (int, float)) and math.isfinite(near_m) and near_m >= 0):
+        raise QueryError(f"near-miss distance {near_m!r} must be a non-negative number of metres", key="near_m")
 
 
 def _rasterise(sources: _Sources, grid: Grid, *, near_m: float, all_touched: bool, block_size: int) -> np.ndarray:
@@ -535,8 +541,7 @@ def build_constraint_raster(
     (``result.classes``).  Every kind in :data:`RASTER_KINDS` must be in the
     library unless named in *optional_kinds* (fail closed).
     """
-    if near_m < 0 or not math.isfinite(near_m):
-        raise QueryError(f"near-miss distance {near_m!r} must be a non-negative number of metres", key="near_m")
+    _check_near(near_m)
     grid = grid_for_bounds(bounds, res_m, bounds_crs=bounds_crs)
     resolved = resolve_costs(costs)
     if out is None and cost_out is not None:
@@ -556,6 +561,8 @@ def build_constraint_raster(
     else:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        if cost_out is not None:
+            Path(cost_out).parent.mkdir(parents=True, exist_ok=True)
         tags = _tags(resolved, near_m, all_touched, sources.missing, bool(getattr(library, "is_sample", False)))
         lookup = np.full(256, IMPASSABLE_FILE_VALUE, dtype=np.float32)
         for c in CLASS_TABLE:
@@ -570,7 +577,7 @@ def build_constraint_raster(
             tmp_classes = Path(tmpdir) / "classes.tif"
             tmp_cost = Path(tmpdir) / "cost.tif"
             with rasterio.open(tmp_classes, "w", dtype="uint8", **profile) as dst, \
-                    (rasterio.open(tmp_cost, "w", dtype="float32", **profile) if cost_out
+                    (rasterio.open(tmp_cost, "w", dtype="float32", **profile) if cost_out is not None
                      else contextlib.nullcontext()) as cost_dst:
                 dst.update_tags(**tags)
                 dst.set_band_description(1, "constraint class")

@@ -26,11 +26,9 @@ from shgeo.raster import (
     build_constraint_raster,
     cost_from_classes,
     grid_for_bounds,
+    rasterise_classes,
     resolve_costs,
 )
-
-#: far from the test areas (but in Shanghai): keeps every raster kind non-empty
-
 
 
 
@@ -192,3 +190,18 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert main(["raster", "--out", str(tmp_path / "x.tif"), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_nan_near_miss_distance_is_refused_everywhere():
+    """A NaN near_m would silently remove the near-miss band."""
+    lib = raster_library(redline=[box(200, 400, 300, 500)])
+    grid = grid_for_bounds((0, 0, 1000, 1000), 20, bounds_crs=WORKING_CRS)
+    with pytest.raises(QueryError, match="near_m"):
+        rasterise_classes(lib, grid, near_m=float("nan"))
+
+
+def test_cost_surface_folder_is_created(tmp_path):
+    lib = raster_library(redline=[box(200, 400, 300, 500)])
+    out = build_constraint_raster(lib, (0, 0, 1000, 1000), 20, bounds_crs=WORKING_CRS, out=tmp_path / "a" / "c.tif",
+                                  cost_out=tmp_path / "b" / "cost.tif")
+    assert out.cost_path.exists()
