@@ -31,7 +31,6 @@ from shgeo.raster import (
 )
 
 
-
 def test_class_table_is_complete_and_documented():
     assert [c.value for c in CLASS_TABLE] == list(range(7))
     assert set(CLASSES) == {"clear", "near_miss", "protected_area", "redline", "water_source_l1", "core_zone", "sea"}
