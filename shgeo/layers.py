@@ -339,8 +339,8 @@ def _load_entry(entry: LayerEntry) -> tuple[gpd.GeoDataFrame, LayerSource]:
     return gdf, src
 
 
-#: Problems that lose data or override the manifest are logged as warnings; the rest (repairs, notes) as info.
-_WARN_PREFIXES = ("dropped", "manifest crs", "the DBF declares no code page")
+#: Problems that change or lose data or override the manifest are logged as warnings; notes as info.
+_WARN_PREFIXES = ("dropped", "repaired", "kept only", "manifest crs", "the DBF declares no code page")
 
 
 def _log_problems(problems: list[str], label: str, kind: str) -> None:
@@ -435,19 +435,24 @@ def _prepare(raw: gpd.GeoDataFrame, ctx: _Ctx, *, id_field: str, name_field: str
 
     # repair as drawn (in the source CRS), then once more if reprojection bent anything out of shape
     geoms = _repair(geoms, ids, ctx, problems, stage="")
-    keep = ~shapely.is_empty(geoms)
-    raw, ids, geoms = raw.loc[keep], ids[keep], geoms[keep]
-    if len(raw) == 0:
-        raise ctx.error("no feature has any area left after repairing invalid geometries",
-                        hint="fix the geometries in a GIS")
+    raw, ids, geoms = _drop_emptied(raw, ids, geoms, ctx)
     working = np.asarray(gpd.GeoSeries(geoms, crs=src_crs).to_crs(WORKING_CRS).values, dtype=object)
     geoms = _repair(working, ids, ctx, problems, stage=" after reprojection")
-    keep = ~shapely.is_empty(geoms)
-    raw, ids, geoms = raw.loc[keep], ids[keep], geoms[keep]
+    raw, ids, geoms = _drop_emptied(raw, ids, geoms, ctx)
 
     out = _normalised_frame(raw, ids, geoms, fields, id_field, ctx)
     source.feature_count = len(out)
     return out
+
+
+def _drop_emptied(raw: gpd.GeoDataFrame, ids: pd.Series, geoms: np.ndarray,
+                  ctx: _Ctx) -> tuple[gpd.GeoDataFrame, pd.Series, np.ndarray]:
+    """Drop features a repair left empty (already counted); a layer left with none is an error."""
+    keep = ~shapely.is_empty(geoms)
+    if not keep.any():
+        raise ctx.error("no feature has any area left after repairing invalid geometries",
+                        hint="fix the geometries in a GIS")
+    return raw.loc[keep], ids[keep], geoms[keep]
 
 
 def _id_text(value: Any) -> str | None:
@@ -499,8 +504,15 @@ def _resolve_crs(file_crs: pyproj.CRS | None, declared: str | None, geoms: np.nd
                             "or give the file a .prj; shgeo never guesses a CRS")
         return parsed, geoms
     if parsed is not None and not parsed.equals(file_crs, ignore_axis_order=True):
+        if not (parsed.is_geographic and file_crs.is_geographic):
+            # e.g. a GeoJSON (always labelled EPSG:4326 by GDAL) holding Gauss-Krüger metres:
+            # one of the two is wrong, and using either silently could misplace every feature
+            raise ctx.error(f"the manifest says crs = {declared!r} but the file declares "
+                            f"{_crs_text(file_crs)}",
+                            hint="reproject the file, or fix its CRS definition (.prj, GeoJSON 'crs'), "
+                                 "or remove crs from the manifest entry")
         problems.append(f"manifest crs {declared!r} differs from the file's own CRS "
-                        f"{_crs_text(file_crs)}; the file's CRS is used")
+                        f"{_crs_text(file_crs)}; the file's CRS is used (both lon/lat)")
     return file_crs, geoms
 
 
@@ -602,12 +614,17 @@ def _repair(geoms: np.ndarray, ids: pd.Series, ctx: _Ctx, problems: list[str], *
     geoms = geoms.copy()
     idx = np.flatnonzero(invalid)
     reasons = shapely.is_valid_reason(geoms[idx])
-    repaired = shapely.make_valid(geoms[idx])
+    # "structure" keeps every covered area (overlapping parts are unioned, holes kept); the default
+    # "linework" would cut the overlap of two parts out as a hole — a silent "no hit" inside a
+    # statutory zone.  "linework" is used only to count the line/point parts the repair drops.
+    repaired = shapely.make_valid(geoms[idx], method="structure", keep_collapsed=False)
+    linework = shapely.make_valid(geoms[idx]) if polygonal_kind else repaired
     collapsed, trimmed = [], []
     for j, i in enumerate(idx):
         g = repaired[j]
         if polygonal_kind:
-            g, lost = _polygonal(g)
+            g, _ = _polygonal(g)
+            lost = _polygonal(linework[j])[1]
             if g.is_empty:
                 collapsed.append(ids.iloc[i])
             elif lost:

@@ -221,7 +221,7 @@ def _parse_layer(item: Any, index: int, base: Path, where: Path | None, sample_d
     if kind is None:
         raise ManifestError("missing kind", path=where, key=f"{prefix}kind",
                             hint=f"valid kinds: {', '.join(KINDS)}")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ManifestError(f"unknown kind {kind!r}", path=where, key=f"{prefix}kind",
                             hint=f"valid kinds: {', '.join(KINDS)}")
     raw_path = _opt_str(item, "path", prefix, where)
@@ -328,8 +328,9 @@ def _parse_select(value: Any, key: str, where: Path | None, kind: str, code_fiel
         values = value.get("values")
         if not isinstance(field_name, str) or not field_name:
             raise ManifestError("must be a field name", path=where, key=f"{key}.field")
-        if not isinstance(values, list) or not values:
-            raise ManifestError("must be a non-empty list", path=where, key=f"{key}.values",
+        if (not isinstance(values, list) or not values
+                or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values)):
+            raise ManifestError("must be a non-empty list of strings or numbers", path=where, key=f"{key}.values",
                                 hint="select = { field = 'X', values = ['a', 'b'] }")
         return Selector(field=field_name, values=tuple(values))
     if value["control_villages"] is not True:

@@ -445,3 +445,25 @@ def test_a_table_without_geometry_is_refused(tmp_path):
 def test_from_frames_needs_a_crs():
     with pytest.raises(LayerError, match="no CRS.*set_crs"):
         LayerLibrary.from_frames({"redline": _gdf([A], crs=None)})
+
+
+def test_repair_keeps_the_area_where_parts_of_a_zone_overlap():
+    """An invalid MultiPolygon of overlapping parts keeps their union: no hole, no false "no hit"."""
+    from shapely.geometry import MultiPolygon, Point, box
+
+    from shgeo.crs import WORKING_CRS
+
+    zone = MultiPolygon([box(0, 0, 2000, 2000), box(1000, 1000, 3000, 3000)])
+    assert not zone.is_valid
+    frame = gpd.GeoDataFrame({"name": ["红线"]}, geometry=[zone], crs=WORKING_CRS)
+    lib = LayerLibrary.from_frames({"redline": frame})
+    repaired = lib.layer("redline").geometry.iloc[0]
+    assert repaired.is_valid
+    assert repaired.area == pytest.approx(7_000_000)
+    assert repaired.covers(Point(1500, 1500))  # the overlap of the two parts is still in the zone
+
+
+def test_a_projected_manifest_crs_against_a_lonlat_file_is_an_error(tmp_path):
+    """A GeoJSON is always labelled EPSG:4326; metres declared by the manifest must not be read as degrees."""
+    with pytest.raises(LayerError, match="EPSG:4549.*EPSG:4490|declares"):
+        _load_one(tmp_path, _gdf([A]), extra='crs = "EPSG:4549"')

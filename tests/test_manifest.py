@@ -155,3 +155,18 @@ def test_missing_and_non_utf8_manifest(tmp_path):
     path.write_bytes('[[layers]]\nkind = "sea"\npath = "海.gpkg"\n'.encode("gbk"))
     with pytest.raises(ManifestError, match="not UTF-8"):
         read_manifest(path)
+
+
+@pytest.mark.parametrize("line, key", [
+    ('kind = ["redline"]', "kind"),
+    ('kind = "redline"\npath = "a.gpkg"\nselect = { field = "X", values = [{ x = 1 }] }', "select.values"),
+])
+def test_wrong_value_types_name_the_key(tmp_path, line, key):
+    """A list where a kind belongs, a table where a value belongs: ManifestError, not TypeError."""
+    from shgeo.manifest import read_manifest
+
+    body = f"[[layers]]\n{line}\n" + ('path = "a.gpkg"\n' if "path" not in line else "")
+    body += '[layers.provenance]\nsource = "t"\nedition = "2025-01-01"\nlicence = "t"\nsample = false\n'
+    (tmp_path / "m.toml").write_text(body, encoding="utf-8")
+    with pytest.raises(ManifestError, match=key.replace(".", r"\.")):
+        read_manifest(tmp_path / "m.toml")
