@@ -255,6 +255,10 @@ def _pick_layer(target: _Target, layer: str | None) -> str:
 # --------------------------------------------------------------------------- encoding
 
 
+#: GDAL drivers whose text may be in a legacy encoding (the others are UTF-8 by definition).
+_ENCODED_DRIVERS = ("ESRI Shapefile", "CSV")
+
+
 def _check_encoding(encoding: str | None, target: _Target) -> str | None:
     if encoding is None:
         return None
@@ -349,10 +353,17 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
     encoding = _check_encoding(encoding, target)
     layer_name = _pick_layer(target, inner_layer)
     problems: list[str] = []
-    cpg_text, ldid = _dbf_code_page_state(target)
-    if encoding and cpg_text and _codec_name(cpg_text) not in (None, codecs.lookup(encoding).name):
-        problems.append(f"explicit encoding {encoding!r} overrides the .cpg code page {cpg_text!r}")
+    cpg_text, _ = _dbf_code_page_state(target)
     try:
+        info = pyogrio.read_info(target.gdal_path, layer=layer_name)
+        if encoding and info["driver"] not in _ENCODED_DRIVERS:
+            # GeoPackage, GeoJSON, KML, FileGDB … store UTF-8 by definition: decoding them as GBK
+            # would only garble them (a CLI --encoding applies to every input of a batch)
+            log.warning("%s: %s text is UTF-8 by definition; encoding %r applies to shapefile DBFs "
+                        "and CSV only and is not used here", target.display, info["driver"], encoding)
+            encoding = None
+        if encoding and cpg_text and _codec_name(cpg_text) not in (None, codecs.lookup(encoding).name):
+            problems.append(f"explicit encoding {encoding!r} overrides the .cpg code page {cpg_text!r}")
         gdf = pyogrio.read_dataframe(target.gdal_path, layer=layer_name, encoding=encoding,
                                      fid_as_index=True)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
@@ -366,7 +377,9 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
                          hint="set the right encoding (e.g. 'GBK', 'GB18030', 'UTF-8')") from None
     if not isinstance(gdf, gpd.GeoDataFrame):  # a table without geometry (CSV with lon/lat columns)
         gdf = gpd.GeoDataFrame(gdf)
-    if encoding is None and target.local is not None and cpg_text is None and ldid == 0:
+    # GDAL says ISO-8859-1 when a DBF declares no code page (no .cpg, language driver 0),
+    # also inside a .zip
+    if encoding is None and info["driver"] == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1":
         guess = _guess_mojibake(gdf)
         if guess:
             problems.append(

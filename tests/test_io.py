@@ -260,3 +260,24 @@ def test_directory_of_shapefiles(tmp_path):
     (tmp_path / "b.shx").unlink()
     with pytest.raises(LayerError, match=r"b\.shx"):
         read_vector(tmp_path, layer="a")  # GDAL would silently skip b
+
+
+def test_garbled_text_in_a_zipped_shapefile_is_reported(tmp_path):
+    """A DBF without a code page inside a .zip: the likely encoding is named, as for a loose file."""
+    import zipfile
+
+    gdf = gpd.GeoDataFrame({"name": ["民生村"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)], crs=4490)
+    gdf.to_file(tmp_path / "v.shp", encoding="GBK")
+    (tmp_path / "v.cpg").unlink(missing_ok=True)
+    with zipfile.ZipFile(tmp_path / "v.zip", "w") as z:
+        for ext in ("shp", "shx", "dbf", "prj"):
+            z.write(tmp_path / f"v.{ext}", f"v.{ext}")
+    read = read_vector(tmp_path / "v.zip")
+    assert any("declares no code page" in p and "encoding" in p for p in read.attrs["problems"])
+
+
+def test_an_encoding_is_not_applied_to_utf8_formats(tmp_path):
+    """GeoPackage text is UTF-8 by definition: --encoding GBK for a mixed batch must not garble it."""
+    gdf = gpd.GeoDataFrame({"name": ["民生村"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)], crs=4490)
+    gdf.to_file(tmp_path / "v.gpkg")
+    assert read_vector(tmp_path / "v.gpkg", encoding="GBK")["name"].iloc[0] == "民生村"
