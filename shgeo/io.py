@@ -16,8 +16,8 @@ other format the installed GDAL opens.  Paths may be
 * ``zip://archive.zip!dir/roads.shp`` or a raw GDAL ``/vsizip/`` path.
 
 Shapefiles are checked before GDAL sees them: a missing ``.shx`` or ``.dbf``
-is an error (GDAL's ``SHAPE_RESTORE_SHX`` would silently rebuild the index
-from a possibly truncated ``.shp``).  Text in DBFs is decoded from the
+is an error naming the missing file, whatever ``SHAPE_RESTORE_SHX`` is set to
+(a missing ``.dbf`` GDAL would otherwise read as geometry without attributes).  Text in DBFs is decoded from the
 ``.cpg`` code page or an explicit ``encoding`` (GBK and GB18030 DBFs are
 common in China); a DBF with neither whose text looks mis-decoded is reported
 in ``gdf.attrs["problems"]``.
