@@ -27,9 +27,11 @@ other fields, e.g. 项目名称) and are ignored.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -82,37 +84,38 @@ BOOL_KEYS: Final = (
 
 #: key -> field names planners use (Chinese and English).  The key itself is always accepted.
 FIELD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
-    "activity": ("项目类型", "活动类别", "活动类型", "有限人为活动类别", "附件类别", "附件条目",
-                 "activity type"),
+    "activity": ("活动类别", "活动类型", "有限人为活动类别", "附件类别", "附件条目", "activity type"),
     "annex_conditions_met": ("符合附件条件", "附件条件", "满足附件条件", "annex conditions"),
-    "national_major": ("国家重大项目", "重大项目", "national major project"),
-    "within_major_scope": ("符合通知项目范围", "属于通知范围", "符合项目范围", "通知范围", "major scope"),
+    "national_major": ("国家重大项目", "national major project"),
+    "within_major_scope": ("符合通知项目范围", "属于通知项目范围", "within major project scope"),
     "new_construction_land": ("新增建设用地", "新增建设用地审批", "new construction land"),
     "sea_island_use": ("用海用岛", "用海用岛审批", "sea island use"),
-    "construction": ("有具体建设活动", "具体建设活动", "建设活动", "has construction"),
-    "planning_permit": ("规划许可", "办理规划许可", "建设工程规划许可", "规划选址", "planning permission"),
+    "construction": ("有具体建设活动", "具体建设活动", "has construction"),
+    "planning_permit": ("办理规划许可", "需办理规划许可", "needs planning permission"),
     "existing_site_or_repair": ("既有设施修缮", "既有设施修缮更新", "现状既有用地", "既有用地或设施修缮",
-                                "existing site", "repair"),
-    "new_overhead_line": ("新建架空线", "架空线", "overhead line"),
+                                "existing site or repair"),
+    "new_overhead_line": ("新建架空线", "new overhead line"),
     "open_cut_underground": ("开挖施工", "开挖施工地下工程", "开挖施工法地下工程", "open cut"),
     "underground_exit_or_vent": ("地下工程出口通风口", "地下工程附属设施", "安全出口通风口", "exit or vent"),
     "temporary_land": ("临时用地", "temporary land use"),
     "special_plan_recognised": ("专项规划阶段已认定", "专项规划已认定", "专项规划阶段已论证"),
     "changed_since_special_plan": ("专项规划后有变化", "实施阶段有变化", "与专项规划相比有变化"),
-    "state_council_sea": ("报国务院审批用海用岛", "国务院审批用海", "国务院审批"),
-    "new_reclamation": ("新增填海造地", "填海造地", "reclamation"),
-    "new_enclosure": ("新增围海", "围海", "enclosure"),
-    "new_island_use": ("新增用岛", "用岛", "island use"),
-    "island_low_impact": ("低影响利用", "海岛低影响利用", "无居民海岛低影响利用", "low impact"),
+    "state_council_sea": ("报国务院审批用海用岛", "国务院审批用海"),
+    "new_reclamation": ("新增填海造地", "new reclamation"),
+    "new_enclosure": ("新增围海", "new sea enclosure"),
+    "new_island_use": ("新增用岛", "new island use"),
+    "island_low_impact": ("低影响利用", "海岛低影响利用", "无居民海岛低影响利用", "island low impact"),
     "expands_existing_energy_facility": ("扩大既有能源设施", "扩大既有水电风电光伏海洋能设施",
                                          "expands energy facility"),
     "cross_district": ("跨区", "跨区项目"),
-    "water_supply_related": ("与供水有关", "与供水设施和保护水源有关", "供水相关", "water supply"),
-    "works": ("建设性质", "工程性质", "建设类型", "works type"),
-    "unit_roles": ("单位类型", "单位角色", "单位性质", "unit role"),
-    "may_pollute": ("可能造成地下水污染", "可能造成土壤和地下水污染", "可能污染"),
-    "has_polluted": ("已造成污染", "已造成地下水污染", "造成污染"),
-    "confirmed_route": ("确认办理路径", "确认路径", "适用条款", "办理路径", "confirmed route"),
+    "water_supply_related": ("与供水有关", "与供水设施和保护水源有关", "water supply related"),
+    "works": ("建设性质", "works type"),
+    # 单位类型 is generic (planners put 国有企业/事业单位 there) and is to go once the sample
+    # projects name their field 单位角色 (data/sample/projects, scripts/build_sample_projects.py)
+    "unit_roles": ("单位角色", "单位类型", "unit roles"),
+    "may_pollute": ("可能造成地下水污染", "可能造成土壤和地下水污染"),
+    "has_polluted": ("已造成污染", "已造成地下水污染"),
+    "confirmed_route": ("确认办理路径", "confirmed route"),
 }
 
 #: Column names taken as the project id when no id field is named (first match wins).
@@ -199,25 +202,30 @@ def _bool(value: object, key: str, field: str) -> bool:
         "(leave it empty if unknown)", key=key)
 
 
+_ACTIVITY_FORM: Final = re.compile(r"^(附件)?(第)?([1-9一二三四五六七八九])(类|项)?$")
+_ACTIVITY_WORDS: Final = {
+    "development": "development", "开发性、生产性建设活动": "development", "开发性、生产性建设": "development",
+    "开发性建设": "development", "生产性建设": "development",
+    "other": "other", "其他": "other", "其它": "other", "其他活动": "other",
+}
+
+
 def _activity(value: object, field: str) -> str:
-    if isinstance(value, (int, float)) and float(value).is_integer() and 1 <= int(value) <= 9:
+    """The 附件 category 1–9, ``development`` or ``other``; only exact forms, never a guess from free text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer() \
+            and 1 <= int(value) <= 9:
         return str(int(value))
-    text = str(value).strip()
-    low = text.lower()
-    if low in ("development", "开发性建设", "生产性建设", "开发性、生产性建设", "开发性生产性建设") or (
-            "开发性" in text or "生产性" in text):
-        return "development"
-    if low in ("other", "其他", "其它", "其他活动"):
-        return "other"
-    digits = re.findall(r"\d+", text)
-    if len(digits) == 1 and 1 <= int(digits[0]) <= 9:
-        return str(int(digits[0]))
-    cn = [c for c in text if c in _CN_DIGITS]
-    if len(cn) == 1 and len(text) <= 8:
-        return str(_CN_DIGITS[cn[0]])
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    word = _ACTIVITY_WORDS.get(text) or _ACTIVITY_WORDS.get(text.lower())
+    if word is not None:
+        return word
+    match = _ACTIVITY_FORM.match(text)
+    if match:
+        digit = match.group(3)
+        return digit if digit.isdigit() else str(_CN_DIGITS[digit])
     raise QueryError(
-        f"field {field!r} = {value!r} is not an activity category; use 1–9 (附件 category), "
-        "'development' (开发性、生产性建设) or 'other'", key="activity")
+        f"field {field!r} = {value!r} is not an activity category; use 1–9 (附件 category: 6, 第6项, 附件六 …), "
+        "'development' (开发性、生产性建设活动) or 'other' (其他)", key="activity")
 
 
 def _choice(value: object, table: Mapping[str, str], key: str, field: str) -> str:
@@ -287,14 +295,15 @@ def find_id_field(columns: Iterable[str], id_field: str | None = None) -> str | 
     return None
 
 
-def read_attribute_table(path: str | Path, *, id_field: str | None = None) -> dict[str, dict[str, Any]]:
-    """Read a CSV of project attributes keyed by project id: ``{project_id: {key: value}}``.
+def _id_text(value: object) -> str:
+    if _is_missing(value) and not (isinstance(value, str) and value.strip()):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
-    The id column is *id_field* (when the table has it) or the first of :data:`ID_FIELDS`; the file may
-    be UTF-8 (with or without BOM) or GB18030.  Unmapped columns are ignored
-    with a warning (except name columns).
-    """
-    path = Path(path)
+
+def _read_csv_rows(path: Path) -> tuple[list[str], list[dict[str, Any]]]:
     text = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -304,29 +313,74 @@ def read_attribute_table(path: str | Path, *, id_field: str | None = None) -> di
             continue
     if text is None:
         raise QueryError(f"{path}: cannot decode the attribute table (expected UTF-8 or GB18030)")
-    rows = list(csv.DictReader(text.splitlines()))
-    header = list(rows[0].keys()) if rows else next(csv.reader(text.splitlines()), [])
+    # newline="" lets the csv module see quoted line breaks; a U+2028 in a cell is not a row
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    rows = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue  # a blank line
+        if len(cells) > len(header):
+            raise QueryError(f"{path}: line {reader.line_num}: {len(cells)} cells but {len(header)} columns "
+                             "— quote cells that hold commas")
+        rows.append((reader.line_num, dict(zip(header, cells))))
+    return header, rows
+
+
+def read_attribute_table(
+    source: str | Path | pd.DataFrame, *, id_field: str | None = None,
+    errors: dict[str, QueryError] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Read project attributes keyed by project id: ``{project_id: {key: value}}``.
+
+    *source*: a CSV file (UTF-8 with or without BOM, or GB18030) or a DataFrame.
+    The id column is *id_field* (when the table has it) or the first of
+    :data:`ID_FIELDS`.  Columns are matched like footprint fields: unmapped
+    ones (项目名称, 备注 …) are ignored with a warning (name columns silently).
+    A bad value or a repeated id raises :class:`QueryError`, unless *errors*
+    is given: then that project's error goes into ``errors[project_id]`` and
+    its row is left out, so only that project fails.  A table without an id
+    column, or a row with values but no id, always raises.
+    """
+    if isinstance(source, pd.DataFrame):
+        where = "attributes DataFrame"
+        header = [str(c) for c in source.columns]
+        frame = source.copy()
+        frame.columns = header
+        rows = [(i + 2, rec) for i, rec in enumerate(frame.to_dict(orient="records"))]
+    else:
+        path = Path(source)
+        where = str(path)
+        header, rows = _read_csv_rows(path)
     id_col = find_id_field(header, id_field) or find_id_field(header)
     if id_col is None:
         raise QueryError(
-            f"{path}: no project id column (looked for {id_field or ', '.join(ID_FIELDS)}); "
+            f"{where}: no project id column (looked for {id_field or ', '.join(ID_FIELDS)}); "
             "name it with --id-field", key="id")
-    ignored = [c for c in header if c != id_col and attribute_key(c) is None
-               and _norm(c) not in {_norm(n) for n in NAME_FIELDS}]
+    names = {_norm(n) for n in NAME_FIELDS}
+    ignored = [c for c in header if c != id_col and attribute_key(c) is None and _norm(c) not in names]
     if ignored:
-        log.warning("%s: columns %s are not project attributes and are ignored", path, ", ".join(ignored))
+        log.warning("%s: columns %s are not project attributes and are ignored", where, ", ".join(ignored))
     table: dict[str, dict[str, Any]] = {}
-    for line, row in enumerate(rows, start=2):
-        pid = (row.get(id_col) or "").strip()
+    for line, row in rows:
+        pid = _id_text(row.get(id_col))
         if not pid:
-            raise QueryError(f"{path}: line {line}: empty project id in column {id_col!r}", key=id_col)
-        if pid in table:
-            raise QueryError(f"{path}: line {line}: project id {pid!r} appears twice", key=id_col)
+            raise QueryError(f"{where}: line {line}: empty project id in column {id_col!r}", key=id_col)
         fields = {k: v for k, v in row.items() if k != id_col and k is not None}
         try:
-            table[pid] = _from_mapping(fields, strict=False, where=str(path))
+            if pid in table or (errors is not None and pid in errors):
+                raise QueryError(f"project id {pid!r} appears twice; keep one row per project")
+            parsed = _from_mapping(fields, strict=False, where=where)
         except QueryError as exc:
-            raise QueryError(f"{path}: line {line}: {exc}", key=exc.key) from None
+            # the key once: "<file>: line N: <key>: <what is wrong>"
+            err = QueryError(f"{where}: line {line}: {exc}")
+            err.key = exc.key or id_col
+            if errors is None:
+                raise err from None
+            errors[pid] = err
+            table.pop(pid, None)
+            continue
+        table[pid] = parsed
     return table
 
 

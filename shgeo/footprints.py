@@ -330,6 +330,11 @@ def read_footprints(
             raise FootprintError(f"id_field {id_field!r} is empty on row(s) {list(rows[:10])}", path=path,
                                  layer=layer, hint="fill the ids or use another id_field")
         ids = gdf[id_field].map(_id_text).to_numpy(dtype=object)
+        blank = np.flatnonzero([not str(i).strip() for i in ids]) + 1
+        if len(blank):
+            raise FootprintError(f"id_field {id_field!r} is empty on row(s) {list(map(int, blank[:10]))}", path=path,
+                                 layer=layer, hint="fill the ids or use another id_field")
+        _check_ids(ids.astype(str), path=path, layer=layer, what=f"id_field {id_field!r}")
     else:
         ids = np.array([str(k) for k in range(1, len(gdf) + 1)], dtype=object)
     if _ID_COLUMN in gdf.columns and id_field != _ID_COLUMN:

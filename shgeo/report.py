@@ -17,6 +17,11 @@ entry per hit: ``kind``, ``name``, ``code``, ``area_m2``, ``length_m``,
 interface's answer), ``layers`` (``kind``, ``path``, ``sha256``, ``edition``,
 ``sample`` …), ``manifest``, ``avoidance`` (when asked), ``fingerprint``.
 
+A project that is not screened on a re-run loses the report.json, report.html
+and map.html an earlier run wrote for it, so nothing reading ``<id>/report.json``
+sees an outdated answer.  The folder carries a ``.shgeo-output`` marker: input
+discovery never reads an output folder back as footprints.
+
 Every file is written atomically (a temporary file in the same folder, then
 ``os.replace``), so an interrupted run never leaves a half-written report.
 A project whose report.json holds the same ``fingerprint`` (inputs,
@@ -295,13 +300,6 @@ def _join(values: Any) -> str:
     return str(values)
 
 
-def _first_routed(findings: list[dict[str, Any]]) -> dict[str, Any]:
-    for f in findings:
-        if f.get("level"):
-            return f
-    return {}
-
-
 def summary_row(project: ProjectResult, result: ScreenResult, report_path: str = "") -> dict[str, Any]:
     """One summary.csv row (also used for ScreenResult.summary)."""
     facts = project.facts or {}
@@ -320,7 +318,7 @@ def summary_row(project: ProjectResult, result: ScreenResult, report_path: str =
         "level": ";".join(levels),
         "domain": ";".join(domains),
         "clauses": ";".join(c for f in findings for c in (f.get("clauses") or [])),
-        "questions": sum(len(f.get("questions") or []) for f in findings),
+        "questions": sum(len(f.get("questions") or []) for f in findings) if project.ok else "",
         "redline": facts.get("redline", ""),
         "core_zone": facts.get("core_zone", ""),
         "protected_area": _join(facts.get("protected_area")),
@@ -332,14 +330,23 @@ def summary_row(project: ProjectResult, result: ScreenResult, report_path: str =
         "island": facts.get("island", ""),
         "area_m2": _num(details.get("area_m2"), 1) if details.get("area_m2") is not None else "",
         "length_m": _num(details.get("length_m"), 1) if details.get("length_m") is not None else "",
-        "overlaps": 0 if project.overlaps is None else int((project.overlaps["relation"] == "overlap").sum())
-        if "relation" in project.overlaps.columns else len(project.overlaps),
+        "overlaps": _overlap_count(project),
         "avoidable": avoid.get("avoidable", "") if isinstance(avoid, dict) else "",
         "sample_data": result.sample_data,
         "as_of": result.as_of.isoformat(),
         "source": project.source or "",
         "report": report_path,
     }
+
+
+def _overlap_count(project: ProjectResult) -> int | str:
+    """Overlaps (not near misses) of a screened project; empty for one not screened (unknown, not 0)."""
+    if not project.ok:
+        return ""
+    hits = project.overlaps
+    if hits is None:
+        return 0
+    return int((hits["relation"] == "overlap").sum()) if "relation" in hits.columns else len(hits)
 
 
 def summary_rows(result: ScreenResult, folders: dict[str, str] | None = None) -> list[dict[str, Any]]:
@@ -422,6 +429,40 @@ def _up_to_date(folder: Path, project: ProjectResult, tiles: str | None) -> bool
             and (folder / "report.html").is_file() and (folder / "map.html").is_file())
 
 
+def _normal_tiles(tiles: str | None) -> str | None:
+    """``None``, ``""`` and ``"none"`` all mean no tile layer (so a re-run compares like with like)."""
+    if tiles is None:
+        return None
+    text = str(tiles).strip()
+    return None if text.lower() in ("", "none") else text
+
+
+def _remove_stale(folder: Path, project: ProjectResult) -> None:
+    """Remove the outputs an earlier run wrote for *project*, which was not screened this time."""
+    report = folder / "report.json"
+    if report.is_file():
+        try:
+            old = json.loads(report.read_text(encoding="utf-8"))
+            mine = not isinstance(old, dict) or old.get("project_id") == project.project_id
+        except (OSError, ValueError):
+            mine = True
+        if not mine:
+            return
+    removed = []
+    for name in ("report.json", "report.html", "map.html"):  # report.json first: it marks the folder complete
+        path = folder / name
+        if path.is_file():
+            path.unlink()
+            removed.append(name)
+    if removed:
+        log.warning("project %s was not screened: removed the earlier %s in %s", project.project_id,
+                    ", ".join(removed), folder)
+    try:
+        folder.rmdir()  # only if nothing else is left in it
+    except OSError:
+        pass
+
+
 def save_outputs(result: ScreenResult, out: Path, *, tiles: str | None = None, force: bool = False,
                  progress: bool | None = None) -> SaveResult:
     """Write per-project reports and maps and the batch summary into *out* (see the module docstring)."""
@@ -431,14 +472,20 @@ def save_outputs(result: ScreenResult, out: Path, *, tiles: str | None = None, f
 
     from .maps import project_map_html
     from .report_html import render_index, render_report
+    from .screening import OUTPUT_MARKER
 
+    tiles = _normal_tiles(tiles)
     out.mkdir(parents=True, exist_ok=True)
+    marker = out / OUTPUT_MARKER
+    if not marker.is_file():
+        atomic_write(marker, "shgeo screen output folder: not read back as footprints\n")
     folders = unique_names(p.project_id for p in result.projects)
     saved = SaveResult(out=out, index=out / "index.html", folders=folders)
-    disable = not (progress if progress is not None else sys.stderr.isatty())
+    disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
     for project in tqdm(result.projects, desc="writing", unit="project", disable=disable, file=sys.stderr):
         if not project.ok:
             saved.failed[project.project_id] = project.error or ""
+            _remove_stale(out / folders[project.project_id], project)
             continue
         folder = out / folders[project.project_id]
         if not force and _up_to_date(folder, project, tiles):
@@ -457,6 +504,7 @@ def save_outputs(result: ScreenResult, out: Path, *, tiles: str | None = None, f
             log.exception("project %s: writing the outputs failed", project.project_id)
             project.error = f"writing the outputs failed: {exc}"
             saved.failed[project.project_id] = project.error
+            _remove_stale(folder, project)
             continue
         saved.written.append(project.project_id)
     rows = summary_rows(result, folders)

@@ -36,25 +36,37 @@ import pandas as pd
 import shapely
 
 from ._version import __version__
-from .attributes import NAME_FIELDS, find_id_field, project_attributes, read_attribute_table
+from .attributes import (
+    NAME_FIELDS,
+    find_id_field,
+    project_attributes,
+    read_attribute_table,
+)
 from .crs import GEOGRAPHIC_CRS, WORKING_CRS, check_in_shanghai, parse_crs
-from .errors import CRSError, FootprintError, QueryError, ShgeoError
+from .errors import CRSError, ExtentError, FootprintError, QueryError, ShgeoError
+from .footprints import _LAT_NAMES, _LON_NAMES, _WKT_NAMES
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
 
     from .layers import LayerLibrary
 
-__all__ = ["screen", "ScreenResult", "ProjectResult", "discover_inputs", "INPUT_SUFFIXES"]
+__all__ = ["screen", "ScreenResult", "ProjectResult", "discover_inputs", "INPUT_SUFFIXES", "OUTPUT_MARKER"]
 
 log = logging.getLogger(__name__)
 
-#: File suffixes taken from input folders (``.zip`` only when it holds a dataset, ``.csv`` only with coordinates).
-INPUT_SUFFIXES = (".shp", ".zip", ".gpkg", ".geojson", ".kml", ".kmz", ".csv")
+#: File suffixes taken from input folders (``.zip`` only when it holds a dataset, ``.csv`` only with coordinates;
+#: ``.json`` is read as GeoJSON).
+INPUT_SUFFIXES = (".shp", ".zip", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".csv")
 
-_CSV_GEOMETRY_COLUMNS = {"wkt", "geometry", "geom", "thegeom", "shape", "几何", "lon", "lng", "long", "longitude",
-                         "x", "经度", "lat", "latitude", "y", "纬度"}
+#: A folder holding this file is a shgeo output folder: input discovery never reads it back.
+OUTPUT_MARKER = ".shgeo-output"
+
+#: CSV columns the footprint reader takes as WKT or lon/lat (its own lists, so discovery and reading agree).
+_CSV_GEOMETRY_COLUMNS = frozenset(n.lower() for n in (*_WKT_NAMES, *_LON_NAMES, *_LAT_NAMES))
 _ZIP_DATASETS = (".shp", ".gpkg", ".geojson", ".json", ".kml")
+#: files that belong to a dataset read through another file (shapefile sidecars, metadata)
+_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml", ".qmd", ".gpkg-wal", ".gpkg-shm")
 
 
 # --------------------------------------------------------------------------- results
@@ -216,18 +228,22 @@ class ScreenResult:
 # --------------------------------------------------------------------------- inputs
 
 
-def _csv_has_coordinates(path: Path) -> bool:
+def _csv_has_coordinates(path: Path, extra: Iterable[str] = ()) -> bool:
+    """True if the CSV's header has a column the footprint reader takes as WKT or lon/lat (or one of *extra*)."""
+    import csv
+
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            with path.open(encoding=encoding) as fh:
-                header = fh.readline()
+            with path.open(encoding=encoding, newline="") as fh:
+                header = next(csv.reader(fh), [])
             break
         except UnicodeDecodeError:
             continue
     else:
         return False
-    names = {h.strip().strip('"').lower().replace("_", "").replace(" ", "") for h in header.split(",")}
-    return bool(names & _CSV_GEOMETRY_COLUMNS)
+    names = {h.strip().lower() for h in header}
+    wanted = _CSV_GEOMETRY_COLUMNS | {e.strip().lower() for e in extra}
+    return bool(names & wanted)
 
 
 def _zip_has_dataset(path: Path) -> bool:
@@ -240,27 +256,38 @@ def _zip_has_dataset(path: Path) -> bool:
         return True  # let the reader say what is wrong with it
 
 
-def discover_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> list[Path]:
+def discover_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Path] = (),
+                    csv_fields: Iterable[str] = ()) -> list[Path]:
     """Expand files and folders into the footprint files to read (sorted within each folder).
 
     Folders are searched recursively for :data:`INPUT_SUFFIXES`; hidden entries
     are skipped, ``.zip`` files count only if they hold a dataset and ``.csv``
-    files only if they have coordinate or WKT columns (an attribute table
-    beside the footprints is not a footprint file).  A path that does not
-    exist raises :class:`FootprintError`.
+    files only if they have coordinate or WKT columns (the reader's names, or
+    *csv_fields*; an attribute table beside the footprints is not a footprint
+    file).  Folders marked with :data:`OUTPUT_MARKER` (shgeo's own outputs)
+    are skipped; other files not read are listed in a warning (shapefile
+    sidecars aside).  A path that does not exist raises :class:`FootprintError`.
     """
     excluded = {Path(p).resolve() for p in exclude}
+    csv_fields = tuple(csv_fields)
     found: list[Path] = []
     for item in inputs:
         path = Path(item)
         if not path.exists():
             raise FootprintError("input not found", path=path, hint="check the path")
         if path.is_dir() and path.suffix.lower() != ".gdb":
+            outputs = sorted(m.parent for m in path.rglob(OUTPUT_MARKER) if m.is_file())
+            for folder in outputs:
+                log.warning("%s: a shgeo output folder (it holds %s); its files are not read as footprints",
+                            folder, OUTPUT_MARKER)
+            not_read: list[str] = []
             for sub in sorted(path.rglob("*")):
                 rel = sub.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
                     continue
                 if any(part.lower().endswith(".gdb") for part in rel.parts[:-1]):
+                    continue
+                if any(folder == sub or folder in sub.parents for folder in outputs):
                     continue
                 if sub.resolve() in excluded or not (sub.is_file() or sub.suffix.lower() == ".gdb"):
                     continue
@@ -268,14 +295,19 @@ def discover_inputs(inputs: Iterable[str | Path], *, exclude: Iterable[str | Pat
                 if suffix == ".gdb" and sub.is_dir():
                     found.append(sub)
                 elif suffix not in INPUT_SUFFIXES:
-                    continue
+                    if suffix == ".md" or sub.name.lower().startswith("readme"):
+                        log.info("%s: documentation, not read as footprints", sub)
+                    elif not sub.name.lower().endswith(_SIDECARS):
+                        not_read.append(str(rel))
                 elif suffix == ".zip" and not _zip_has_dataset(sub):
-                    continue
-                elif suffix == ".csv" and not _csv_has_coordinates(sub):
-                    log.info("%s: no coordinate columns, not read as footprints", sub)
-                    continue
+                    not_read.append(f"{rel} (no dataset inside)")
+                elif suffix == ".csv" and not _csv_has_coordinates(sub, csv_fields):
+                    not_read.append(f"{rel} (CSV without WKT or lon/lat columns)")
                 else:
                     found.append(sub)
+            if not_read:
+                log.warning("%s: %d file(s) not read as footprints: %s%s", path, len(not_read),
+                            ", ".join(not_read[:20]), " …" if len(not_read) > 20 else "")
         else:
             found.append(path)
     unique: list[Path] = []
@@ -295,14 +327,45 @@ def _prepare_frame(gdf: gpd.GeoDataFrame, crs: object, id_field: str | None) -> 
     id_col = find_id_field(gdf.columns, id_field)
     if id_field is not None and id_col is None:
         raise FootprintError(f"no field {id_field!r} in the GeoDataFrame", hint="pass an existing id_field")
+    if id_col is not None:
+        problem = _id_problem(gdf[id_col])
+        if problem and id_field is not None:
+            raise FootprintError(f"id_field {id_field!r}: {problem}", path="<GeoDataFrame>",
+                                 hint="fill in unique ids or pass another id_field")
+        if problem:
+            log.warning("<GeoDataFrame>: column %r is not a unique id (%s); using row numbers", id_col, problem)
+            id_col = None
+            if "footprint_id" in gdf.columns:
+                gdf = gdf.rename(columns={"footprint_id": "footprint_id_source"})
     if id_col is not None and id_col != "footprint_id":
         gdf.insert(0, "footprint_id", gdf[id_col].map(_id_text))
     elif id_col is None:
         gdf.insert(0, "footprint_id", [str(i) for i in range(1, len(gdf) + 1)])
     else:
         gdf["footprint_id"] = gdf["footprint_id"].map(_id_text)
-    out = _to_working(gdf, crs)
+    out = _carry_repairs(_to_working(gdf, crs))
     out.attrs["source"] = "<GeoDataFrame>"
+    return out
+
+
+def _id_problem(values: pd.Series) -> str | None:
+    """Why *values* cannot be project ids (empty or repeated), or None."""
+    texts = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else _id_text(v))
+    empty = np.flatnonzero((texts == "").to_numpy()) + 1
+    if len(empty):
+        return f"empty on row(s) {list(map(int, empty[:10]))}"
+    dup = sorted(set(texts[texts.duplicated()]))
+    if dup:
+        return f"repeated value(s) {dup[:10]}"
+    return None
+
+
+def _carry_repairs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Put ``attrs["repairs"]`` (keyed by the id at reading) into a ``_repair`` column: it follows renames and concat."""
+    repairs = dict(gdf.attrs.get("repairs", {}) or {})
+    attrs = dict(gdf.attrs)
+    out = gdf.assign(_repair=[repairs.get(str(i)) for i in gdf["footprint_id"]])
+    out.attrs = attrs
     return out
 
 
@@ -346,7 +409,14 @@ def _read_per_feature(path: Path, *, layer: str | None, crs: object, encoding: s
     raw = read_vector(path, layer=layer, encoding=encoding).reset_index(drop=True)
     if raw.geometry is None or len(raw) < 2:
         return None, []
-    if id_field is not None and id_field in raw.columns and raw[id_field].notna().all():
+    if id_field is not None:
+        if id_field not in raw.columns:
+            raise FootprintError(f"no field {id_field!r}; fields: {[c for c in raw.columns if c != raw.geometry.name]}",
+                                 path=path, layer=layer, hint="pass an existing --id-field")
+        problem = _id_problem(raw[id_field])
+        if problem:
+            raise FootprintError(f"id_field {id_field!r}: {problem}", path=path, layer=layer,
+                                 hint="fill in unique ids or pass another --id-field")
         ids = raw[id_field].map(_id_text)
     else:
         ids = pd.Series([str(i) for i in range(1, len(raw) + 1)])
@@ -363,7 +433,7 @@ def _read_per_feature(path: Path, *, layer: str | None, crs: object, encoding: s
             one = one.rename_geometry("geometry")
         one["_row"] = i
         try:
-            good.append(_to_working(one, crs, path))
+            good.append(_carry_repairs(_to_working(one, crs, path)))
         except (ShgeoError, ValueError) as exc:
             bad.append((ids.iloc[i], str(exc), i))
     if not good:
@@ -383,7 +453,7 @@ def _apply_id_field(gdf: gpd.GeoDataFrame, id_field: str | None) -> gpd.GeoDataF
     """Use a recognised id column (项目编号, project_id …) when the user named none and it is unique."""
     if id_field is not None:
         return gdf
-    col = find_id_field([c for c in gdf.columns if c not in ("footprint_id", gdf.geometry.name)])
+    col = find_id_field([c for c in gdf.columns if c not in ("footprint_id", "_repair", gdf.geometry.name)])
     if col is None:
         return gdf
     ids = gdf[col]
@@ -398,8 +468,11 @@ def _apply_id_field(gdf: gpd.GeoDataFrame, id_field: str | None) -> gpd.GeoDataF
 def _dissolve_file(gdf: gpd.GeoDataFrame, pid: str) -> gpd.GeoDataFrame:
     """One project per file: union of the features; fields kept where every feature agrees."""
     row: dict[str, Any] = {"footprint_id": pid}
+    if "_repair" in gdf.columns:
+        repairs = [f"{fid}: {r}" for fid, r in zip(gdf["footprint_id"], gdf["_repair"]) if isinstance(r, str) and r]
+        row["_repair"] = "; ".join(repairs) or None
     for col in gdf.columns:
-        if col in ("footprint_id", gdf.geometry.name):
+        if col in ("footprint_id", "_repair", gdf.geometry.name):
             continue
         values = gdf[col].dropna().astype(str).unique()
         if len(values) == 1 and gdf[col].notna().all():
@@ -419,14 +492,27 @@ class _Input:
     failures: list[tuple[str, str, int]] = field(default_factory=list)
 
 
+def _one_feature_error(exc: Exception) -> bool:
+    """True for an error of some features (outside Shanghai, empty geometry), which reading feature by feature
+    can isolate; False for one of the whole file (no CRS, the id field missing, empty or repeated)."""
+    if isinstance(exc, ExtentError) or getattr(exc, "feature", None) is not None:
+        return True
+    if isinstance(exc, CRSError):
+        return False
+    reason = getattr(exc, "reason", "")
+    return isinstance(exc, FootprintError) and ("no geometry" in reason or "empty after repair" in reason)
+
+
 def _read_inputs(footprints: Any, *, crs: object, id_field: str | None, per_file: bool,
-                 layer: str | None, encoding: str | None, exclude: Iterable[Path]) -> list[_Input]:
+                 layer: str | None, encoding: str | None, exclude: Iterable[Path],
+                 wkt_field: str | None = None, lon_field: str | None = None,
+                 lat_field: str | None = None) -> list[_Input]:
     from .footprints import read_footprints
 
     if isinstance(footprints, gpd.GeoDataFrame):
         return [_Input(_prepare_frame(footprints, crs, id_field), "<GeoDataFrame>")]
     items = [footprints] if isinstance(footprints, (str, Path)) else list(footprints)
-    paths = discover_inputs(items, exclude=exclude)
+    paths = discover_inputs(items, exclude=exclude, csv_fields=[f for f in (wkt_field, lon_field, lat_field) if f])
     if not paths:
         raise FootprintError(f"no footprint files found in {', '.join(map(str, items))}",
                              hint=f"supported: {', '.join(INPUT_SUFFIXES)} (CSV with WKT or lon/lat columns)")
@@ -435,10 +521,18 @@ def _read_inputs(footprints: Any, *, crs: object, id_field: str | None, per_file
         failures: list[tuple[str, str, int]] = []
         try:
             try:
-                gdf = read_footprints(path, layer=layer, crs=crs, encoding=encoding, id_field=id_field)
-                gdf = _apply_id_field(gdf, id_field)
+                gdf = read_footprints(path, layer=layer, crs=crs, encoding=encoding, id_field=id_field,
+                                      wkt_field=wkt_field, lon_field=lon_field, lat_field=lat_field)
+                if id_field is not None:
+                    problem = _id_problem(gdf["footprint_id"])
+                    if problem:
+                        raise FootprintError(f"id_field {id_field!r}: {problem}", path=path, layer=layer,
+                                             hint="fill in unique ids or pass another --id-field")
+                gdf = _apply_id_field(_carry_repairs(gdf), id_field)
             except (FootprintError, CRSError) as exc:
-                if per_file or path.suffix.lower() in (".csv", ".kmz"):
+                # only an error of some features is worth reading the rest one by one; an id-field or
+                # CRS problem of the file fails the file (never row numbers in place of the ids asked for)
+                if per_file or path.suffix.lower() in (".csv", ".kmz") or not _one_feature_error(exc):
                     raise
                 gdf, failures = _read_per_feature(path, layer=layer, crs=crs, encoding=encoding, id_field=id_field)
                 if gdf is None:
@@ -500,25 +594,20 @@ def _dedupe_failed(projects: list[ProjectResult]) -> None:
 # --------------------------------------------------------------------------- attributes
 
 
-def _attribute_sources(attributes: Any, id_field: str | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Split the *attributes* argument into (defaults for all projects, table keyed by project id)."""
+def _attribute_sources(attributes: Any, id_field: str | None
+                       ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, QueryError]]:
+    """Split the *attributes* argument into (defaults for all projects, table keyed by project id,
+    errors of table rows keyed by project id — those projects fail, the others go on)."""
+    errors: dict[str, QueryError] = {}
     if attributes is None:
-        return {}, {}
-    if isinstance(attributes, (str, Path)):
-        return {}, read_attribute_table(attributes, id_field=id_field)
-    if isinstance(attributes, pd.DataFrame):
-        col = find_id_field(attributes.columns, id_field)
-        if col is None:
-            raise QueryError("the attributes DataFrame has no project id column", key="id")
-        table = {}
-        for _, row in attributes.iterrows():
-            pid = _id_text(row[col])
-            table[pid] = {k: v for k, v in row.items() if k != col}
-        return {}, table
+        return {}, {}, errors
+    if isinstance(attributes, (str, Path, pd.DataFrame)):
+        # a CSV and a DataFrame are matched alike: unknown columns (项目名称 …) ignored, bad cells per project
+        return {}, read_attribute_table(attributes, id_field=id_field, errors=errors), errors
     if isinstance(attributes, Mapping):
         if attributes and all(isinstance(v, Mapping) for v in attributes.values()):
-            return {}, {str(k): dict(v) for k, v in attributes.items()}
-        return dict(attributes), {}
+            return {}, {str(k): dict(v) for k, v in attributes.items()}, errors
+        return dict(attributes), {}, errors
     raise QueryError(f"attributes must be a CSV path, DataFrame or mapping, not {type(attributes).__name__}",
                      key="attributes")
 
@@ -553,9 +642,13 @@ def _layer_fingerprint(library: Any) -> list[Any]:
 
 
 def _fingerprint(geometry: shapely.Geometry, pid: str, name: str | None, attrs: dict[str, Any],
-                 layers: list[Any], as_of: _dt.date, avoidance: bool) -> str:
-    """SHA-256 of what a project's outputs depend on: geometry, id, name, attributes, layers, date, version."""
+                 layers: list[Any], as_of: _dt.date, avoidance: bool, options: Mapping[str, Any] | None = None,
+                 repair: str | None = None) -> str:
+    """SHA-256 of what a project's outputs depend on: geometry, id, name, attributes, layers, date,
+    overlay and avoidance options, geometry repair, version."""
     doc = {
+        "options": dict(options or {}),
+        "repair": repair,
         "id": pid,
         "name": name,
         "geometry": shapely.to_wkb(shapely.normalize(geometry), hex=True),
@@ -648,6 +741,9 @@ def screen(
     crs: object = None,
     layer: str | None = None,
     encoding: str | None = None,
+    wkt_field: str | None = None,
+    lon_field: str | None = None,
+    lat_field: str | None = None,
     avoidance: bool = False,
     avoidance_options: Mapping[str, Any] | None = None,
     overlay_options: Mapping[str, Any] | None = None,
@@ -658,7 +754,8 @@ def screen(
 
     *footprints*: a GeoDataFrame (any CRS; *crs* if it has none), or file(s)
     and folder(s) of Shapefiles (also zipped), GeoPackages, GeoJSON, KML/KMZ,
-    CSV with WKT or lon/lat.  One project per feature, or per file with
+    CSV with WKT or lon/lat (*wkt_field*, *lon_field*, *lat_field*; *layer* of a
+    multi-layer file; *encoding* of DBFs without .cpg and CSV).  One project per feature, or per file with
     *per_file* (features dissolved).  Ids come from *id_field*, else a column
     named 项目编号 / project_id / id …, else the row number.
     *library*: a :class:`~shgeo.layers.LayerLibrary`, a manifest path, or None
@@ -678,12 +775,16 @@ def screen(
         log.warning("the layer library has no %s layer: those facts stay unknown and the findings "
                     "that need them answer needs_information", ", ".join(missing))
     day = _parse_as_of(as_of)
-    defaults, table = _attribute_sources(attributes, id_field)
+    defaults, table, table_errors = _attribute_sources(attributes, id_field)
     exclude = [Path(attributes)] if isinstance(attributes, (str, Path)) else []
     inputs = _read_inputs(footprints, crs=crs, id_field=id_field, per_file=per_file, layer=layer,
-                          encoding=encoding, exclude=exclude)
+                          encoding=encoding, exclude=exclude, wkt_field=wkt_field, lon_field=lon_field,
+                          lat_field=lat_field)
     _unique_ids(inputs)
     layers_fp = _layer_fingerprint(lib)
+    options_fp = {"overlay": dict(overlay_options or {}),
+                  "avoidance": dict(avoidance_options or {}) if avoidance else None}
+    repairs: dict[str, str] = {}
 
     projects: list[ProjectResult] = []
     good: list[gpd.GeoDataFrame] = []
@@ -698,7 +799,7 @@ def screen(
         frame = item.frame
         lowered = {str(c).lower(): c for c in frame.columns}
         name_col = next((lowered[n.lower()] for n in NAME_FIELDS if n.lower() in lowered), None)
-        field_cols = [c for c in frame.columns if c not in ("footprint_id", "_row", frame.geometry.name)]
+        field_cols = [c for c in frame.columns if c not in ("footprint_id", "_row", "_repair", frame.geometry.name)]
         keep = []
         for i in range(len(frame)):
             row = frame.iloc[i]
@@ -707,19 +808,24 @@ def screen(
             project = ProjectResult(project_id=pid, name=None if name is None else str(name),
                                     source=item.source, footprint=frame.iloc[[i]][["footprint_id", "geometry"]],
                                     _library=lib)
+            repair = row["_repair"] if "_repair" in frame.columns and isinstance(row["_repair"], str) else None
+            if repair:
+                repairs[pid] = repair
             try:
+                if pid in table_errors:
+                    raise table_errors[pid]
                 project.attributes = project_attributes({c: row[c] for c in field_cols}, table.get(pid), defaults)
             except QueryError as exc:
                 project.error = f"bad project attribute: {exc}"
             project.fingerprint = _fingerprint(row.geometry, pid, project.name, project.attributes, layers_fp, day,
-                                               avoidance)
+                                               avoidance, options_fp, repair)
             ordered.append((int(row["_row"]) if "_row" in frame.columns else i, project))
             if project.ok:
                 keep.append(i)
         projects.extend(p for _, p in sorted(ordered, key=lambda pair: pair[0]))
         good.append(frame.iloc[keep])
     _dedupe_failed(projects)
-    unmatched = set(table) - {p.project_id for p in projects}
+    unmatched = (set(table) | set(table_errors)) - {p.project_id for p in projects}
     if unmatched:
         log.warning("attribute rows match no project id: %s", ", ".join(sorted(unmatched)[:20]))
 
@@ -727,6 +833,9 @@ def screen(
     frames = [g[["footprint_id", "geometry"]] for g in good if len(g)]
     if frames:
         all_fp = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WORKING_CRS)
+        # pd.concat drops attrs: the repairs, keyed by the final project ids, go back for the overlay's flags
+        all_fp.attrs = {"source": None, "repairs": {pid: r for pid, r in repairs.items()
+                                                    if pid in set(all_fp["footprint_id"])}}
         ov, failed = _run_overlay(all_fp, lib, dict(overlay_options or {}))
         for pid, reason in failed.items():
             by_id[pid].error = reason
@@ -736,7 +845,7 @@ def screen(
     from tqdm.auto import tqdm
 
     todo = [p for p in projects if p.ok]
-    disable = not (progress if progress is not None else sys.stderr.isatty())
+    disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
     for project in tqdm(todo, desc="screening", unit="project", disable=disable, file=sys.stderr):
         pid = project.project_id
         result = ov.get(pid) if isinstance(ov, dict) else ov

@@ -163,3 +163,68 @@ def test_avoidance_in_json_html_and_map(tmp_path):
     _age(out)
     assert main(["screen", str(folder), "--out", str(out), "--avoidance", *AS_OF]) == 0
     assert _untouched(out / "LINE")
+
+
+def test_missing_id_field_exits_2_with_the_message(tmp_path, capsys):
+    folder = _projects(tmp_path)
+    assert main(["screen", str(folder / "projects.geojson"), "--out", str(tmp_path / "out"),
+                 "--id-field", "nope", *AS_OF]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_repeated_ids_in_the_id_field_exit_2(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    gpd.GeoDataFrame({"code": ["A", "A", "B"]},
+                     geometry=[box(121.455, 31.175, 121.459, 31.178), box(121.46, 31.175, 121.462, 31.178),
+                               box(121.465, 31.175, 121.467, 31.178)], crs="EPSG:4490").to_file(folder / "dup.gpkg")
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--id-field", "code", *AS_OF]) == 2
+    assert "code" in capsys.readouterr().err
+    _projects(tmp_path)  # a readable file beside it: the bad file is listed, the run goes on
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--id-field", "项目编号", *AS_OF]) == 1
+    rows = _summary(tmp_path / "out")
+    assert rows["dup"]["status"] == "not_screened" and "项目编号" in rows["dup"]["reason"]
+    assert rows["A"]["status"] == "screened"
+
+
+def test_bad_cell_in_attributes_csv_fails_only_that_project(tmp_path):
+    folder = _projects(tmp_path)
+    attrs = tmp_path / "attrs2.csv"
+    attrs.write_text("项目编号,是否国家重大项目\nA,是\nB,也许\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), "--attributes", str(attrs), *AS_OF]) == 1
+    rows = _summary(out)
+    assert rows["A"]["status"] == "screened"
+    assert rows["B"]["status"] == "not_screened" and rows["B"]["reason"].count("national_major") == 1
+    assert "attrs2.csv: line 3" in rows["B"]["reason"]
+
+
+def test_outputs_beside_an_input_file_are_not_read_back(tmp_path):
+    folder = _projects(tmp_path)
+    out = folder / "out"
+    assert main(["screen", str(folder / "projects.geojson"), "--out", str(out), *AS_OF]) == 0
+    out2 = tmp_path / "out2"
+    assert main(["screen", str(folder), "--out", str(out2), *AS_OF]) == 0
+    assert set(_summary(out2)) == {"A", "B"}
+
+
+def test_layer_encoding_and_csv_column_options(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    base = gpd.GeoDataFrame({"项目编号": ["G1"]}, geometry=[box(121.455, 31.175, 121.459, 31.178)], crs="EPSG:4490")
+    base.to_file(folder / "multi.gpkg", layer="first")
+    base.assign(项目编号=["G2"]).to_file(folder / "multi.gpkg", layer="second")
+    out = tmp_path / "out"
+    assert main(["screen", str(folder / "multi.gpkg"), "--layer", "second", "--out", str(out), *AS_OF]) == 0
+    assert set(_summary(out)) == {"G2"}
+    csv_path = tmp_path / "pts.csv"
+    csv_path.write_text("项目编号,东经,北纬\nC1,121.457,31.176\n", encoding="gbk")
+    out2 = tmp_path / "out2"
+    assert main(["screen", str(csv_path), "--encoding", "gbk", "--lon-field", "东经", "--lat-field", "北纬",
+                 "--crs", "EPSG:4490", "--out", str(out2), *AS_OF]) == 0
+    assert set(_summary(out2)) == {"C1"}
+    wkt = tmp_path / "wkt.csv"
+    wkt.write_text('项目编号,形状\nW1,"POINT (121.457 31.176)"\n', encoding="utf-8")
+    out3 = tmp_path / "out3"
+    assert main(["screen", str(wkt), "--wkt-field", "形状", "--crs", "EPSG:4490", "--out", str(out3), *AS_OF]) == 0
+    assert set(_summary(out3)) == {"W1"}

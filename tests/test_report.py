@@ -154,3 +154,52 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
         atomic_write(target, failing)
     assert target.read_text(encoding="utf-8") == "[1]"
     assert sorted(os.listdir(tmp_path)) == ["report.json"]
+
+
+def _two(**columns):
+    return gpd.GeoDataFrame({"项目编号": ["A", "B"], **columns},
+                            geometry=[box(121.455, 31.175, 121.459, 31.178), box(121.46, 31.175, 121.462, 31.178)],
+                            crs="EPSG:4490")
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+def test_failed_rerun_removes_the_stale_report(tmp_path, library):
+    out = tmp_path / "out"
+    save_outputs(screen(_two(是否新建架空线=["否", "否"]), library, as_of="2025-06-01"), out)
+    assert (out / "B" / "report.json").is_file()
+    rerun = screen(_two(是否新建架空线=["否", "大概"]), library, as_of="2025-06-01")
+    saved = save_outputs(rerun, out)
+    assert list(saved.failed) == ["B"]
+    assert not any((out / "B" / name).exists() for name in ("report.json", "report.html", "map.html"))
+    assert (out / "A" / "report.json").is_file()
+    rows = {r["project_id"]: r for r in csv.DictReader((out / "summary.csv").read_text("utf-8-sig").splitlines())}
+    assert rows["B"]["status"] == "not_screened" and "大概" in rows["B"]["reason"] and rows["B"]["report"] == ""
+
+
+def test_not_screened_rows_leave_counts_empty(library):
+    result = screen(_two(是否新建架空线=["否", "大概"]), library, as_of="2025-06-01")
+    by_id = {r["project_id"]: r for r in result.summary.to_dict(orient="records")}
+    assert by_id["B"]["questions"] == "" and by_id["B"]["overlaps"] == ""  # unknown, not 0
+    assert isinstance(by_id["A"]["overlaps"], int) and isinstance(by_id["A"]["questions"], int)
+
+
+def test_tiles_none_and_None_are_the_same_on_a_rerun(tmp_path, library):
+    out = tmp_path / "out"
+    result = screen(_two(), library, as_of="2025-06-01")
+    assert save_outputs(result, out, tiles="none").written == ["A", "B"]
+    assert save_outputs(result, out, tiles=None).reused == ["A", "B"]
+    assert save_outputs(result, out, tiles=" None ").reused == ["A", "B"]
+
+
+def test_output_folder_is_marked_and_not_read_back(tmp_path, library):
+    from shgeo.screening import OUTPUT_MARKER, discover_inputs
+
+    _two().to_file(tmp_path / "in.gpkg")
+    out = tmp_path / "out"
+    save_outputs(screen(tmp_path / "in.gpkg", library, as_of="2025-06-01"), out)
+    assert (out / OUTPUT_MARKER).is_file() and (out / "summary.gpkg").is_file()
+    assert [p.name for p in discover_inputs([tmp_path])] == ["in.gpkg"]

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
-from shapely.geometry import LineString, box
+from shapely.geometry import LineString, Polygon, box
 
 from shgeo.errors import CRSError, FootprintError
 from shgeo.layers import load_library
@@ -221,3 +222,120 @@ def test_shgeo_screen_is_the_function_even_after_importing_the_module(library):
 
     result = shgeo.screen(_frame(), library, as_of=AS_OF)
     assert result.ids == ["A", "B"]
+
+def _three(tmp_path, ids, name="three.gpkg"):
+    gdf = gpd.GeoDataFrame({"code": ids},
+                           geometry=[box(121.455, 31.175, 121.459, 31.178), box(121.46, 31.175, 121.462, 31.178),
+                                     box(121.465, 31.175, 121.467, 31.178)], crs="EPSG:4490")
+    gdf.to_file(tmp_path / name)
+    return tmp_path / name
+
+
+def test_explicit_id_field_that_is_missing_fails_the_file(tmp_path, library):
+    path = _three(tmp_path, ["A", "B", "C"])
+    with pytest.raises(FootprintError, match="nope"):
+        screen(path, library, id_field="nope", as_of=AS_OF)  # never row numbers in its place
+
+
+@pytest.mark.parametrize("ids", [["A", "A", "B"], ["A", "", "B"], ["A", None, "B"]])
+def test_explicit_id_field_with_repeated_or_empty_ids_fails_the_file(tmp_path, library, ids):
+    path = _three(tmp_path, ids)
+    with pytest.raises(FootprintError, match="code"):
+        screen(path, library, id_field="code", as_of=AS_OF)
+
+
+def test_explicit_id_field_problem_among_good_files_lists_the_file(tmp_path, library):
+    _three(tmp_path, ["A", "A", "B"], "dup.gpkg")
+    _three(tmp_path, ["X", "Y", "Z"], "good.gpkg")
+    result = screen(tmp_path, library, id_field="code", as_of=AS_OF)
+    assert [p.project_id for p in result if p.ok] == ["X", "Y", "Z"]
+    [failed] = [p for p in result if not p.ok]
+    assert failed.project_id == "dup" and "code" in failed.error
+
+
+def test_explicit_id_field_still_isolates_one_bad_feature(tmp_path, library):
+    gdf = gpd.GeoDataFrame({"code": ["ok", "far"]},
+                           geometry=[box(121.455, 31.175, 121.459, 31.178), box(116.3, 39.9, 116.4, 40.0)],
+                           crs="EPSG:4490")
+    gdf.to_file(tmp_path / "mixed.gpkg")
+    result = screen(tmp_path / "mixed.gpkg", library, id_field="code", as_of=AS_OF)
+    assert result.ids == ["ok", "far"] and result["ok"].ok and not result["far"].ok
+
+
+def test_geodataframe_explicit_id_field_must_be_unique(library):
+    with pytest.raises(FootprintError, match="repeated"):
+        screen(_frame(code=["X", "X"]), library, id_field="code", as_of=AS_OF)
+
+
+def test_geometry_repair_reaches_facts_and_report(tmp_path, library):
+    bowtie = Polygon([(121.455, 31.175), (121.459, 31.178), (121.459, 31.175), (121.455, 31.178)])
+    gdf = gpd.GeoDataFrame({"项目编号": ["BT", "OK"]}, geometry=[bowtie, box(121.46, 31.175, 121.462, 31.178)],
+                           crs="EPSG:4490")
+    gdf.to_file(tmp_path / "bowtie.gpkg")
+    for source in (tmp_path / "bowtie.gpkg", gdf):
+        result = screen(source, library, as_of=AS_OF)
+        details = result["BT"].facts["details"]
+        assert "repaired_geometry" in details["flags"] and "make_valid" in details["repair"]
+        assert "repaired_geometry" not in result["OK"].facts["details"]["flags"]
+        assert result["BT"].report["facts"]["details"]["repair"] == details["repair"]
+    per_file = screen(tmp_path / "bowtie.gpkg", library, per_file=True, as_of=AS_OF)
+    assert "repaired_geometry" in per_file["bowtie"].facts["details"]["flags"]
+
+
+def test_dataframe_attributes_ignore_unmapped_columns(library):
+    table = pd.DataFrame({"项目编号": ["A", "B"], "项目名称": ["甲", "乙"], "活动类别": ["6", "development"]})
+    result = screen(_frame(), library, table, as_of=AS_OF)
+    assert all(p.ok for p in result), [p.error for p in result]
+    assert result["B"].attributes == {"activity": "development"}
+
+
+def test_bad_cell_in_attribute_table_fails_only_that_project(tmp_path, library):
+    attrs = tmp_path / "attrs.csv"
+    attrs.write_text("项目编号,是否国家重大项目\nA,也许\nB,否\n", encoding="utf-8")
+    result = screen(_frame(), library, attrs, as_of=AS_OF)
+    assert not result["A"].ok and "也许" in result["A"].error and result["A"].error.count("national_major") == 1
+    assert result["B"].ok and result["B"].attributes == {"national_major": False}
+
+
+def test_fingerprint_follows_the_options(library):
+    base = screen(_frame(), library, as_of=AS_OF)["A"].fingerprint
+    assert screen(_frame(), library, as_of=AS_OF)["A"].fingerprint == base
+    other = screen(_frame(), library, as_of=AS_OF, overlay_options={"search_radius_m": 50.0})
+    assert other["A"].fingerprint != base
+
+
+def test_discover_inputs_reads_json_and_names_the_files_it_skips(tmp_path, caplog):
+    _frame().to_file(tmp_path / "a.json", driver="GeoJSON")
+    gpd.GeoDataFrame({"pid": ["A"]}, geometry=[box(121.455, 31.175, 121.459, 31.178)], crs="EPSG:4490").to_file(
+        tmp_path / "b.shp", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "attrs.csv").write_text("项目编号,活动类别\nA,6\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="shgeo.screening"):
+        assert [p.name for p in discover_inputs([tmp_path])] == ["a.json", "b.shp"]
+    text = caplog.text
+    assert "notes.txt" in text and "attrs.csv" in text
+    assert not any(s in text for s in ("b.dbf", "b.shx", "b.prj", "b.cpg"))
+
+
+def test_discover_inputs_skips_output_folders(tmp_path, caplog):
+    _frame().to_file(tmp_path / "a.gpkg")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".shgeo-output").write_text("", encoding="utf-8")
+    _frame().to_file(out / "summary.gpkg")
+    with caplog.at_level("WARNING", logger="shgeo.screening"):
+        assert [p.name for p in discover_inputs([tmp_path])] == ["a.gpkg"]
+    assert "output folder" in caplog.text
+
+
+def test_csv_discovery_uses_the_readers_column_names(tmp_path, library):
+    from shgeo.footprints import _LAT_NAMES, _LON_NAMES, _WKT_NAMES
+    from shgeo.screening import _CSV_GEOMETRY_COLUMNS
+
+    assert _CSV_GEOMETRY_COLUMNS == {n.lower() for n in (*_WKT_NAMES, *_LON_NAMES, *_LAT_NAMES)}
+    (tmp_path / "the_geom.csv").write_text('id,the_geom\n1,"POINT (121.457 31.176)"\n', encoding="utf-8")
+    (tmp_path / "odd.csv").write_text('id,形状\n1,"POINT (121.457 31.176)"\n', encoding="utf-8")
+    assert [p.name for p in discover_inputs([tmp_path])] == ["the_geom.csv"]
+    assert [p.name for p in discover_inputs([tmp_path], csv_fields=["形状"])] == ["odd.csv", "the_geom.csv"]
+    result = screen(tmp_path / "odd.csv", library, wkt_field="形状", crs="EPSG:4490", as_of=AS_OF)
+    assert result.ids == ["1"] and result["1"].ok

@@ -21,7 +21,11 @@ DEFAULT_OUT = "shgeo-out"
 
 
 def _check_out(out: Path, inputs: tuple[str, ...]) -> None:
-    """Refuse an output folder inside (or equal to) an input folder: the next run would read it back."""
+    """Refuse an output folder inside (or equal to) an input folder: the next run would read it back.
+
+    An output folder beside an input *file* is allowed; it carries a ``.shgeo-output`` marker, and a
+    later run given the parent folder skips it (see :func:`shgeo.screening.discover_inputs`).
+    """
     target = out.resolve()
     for item in inputs:
         path = Path(item).resolve()
@@ -43,6 +47,11 @@ def _check_out(out: Path, inputs: tuple[str, ...]) -> None:
               "else the row number).")
 @click.option("--attributes", "attributes", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CSV of project attributes joined on the project id (Chinese or English column names).")
+@click.option("--layer", default=None, help="Layer to read from multi-layer inputs (GeoPackage, FileGDB, KML).")
+@click.option("--encoding", default=None, help="Text encoding of DBFs without .cpg and of CSV (e.g. GBK).")
+@click.option("--wkt-field", default=None, help="CSV column holding WKT geometry (default: wkt/geometry/geom/…).")
+@click.option("--lon-field", default=None, help="CSV column holding longitude (default: lon/lng/longitude/x/经度).")
+@click.option("--lat-field", default=None, help="CSV column holding latitude (default: lat/latitude/y/纬度).")
 @click.option("--crs", default=None, help="CRS of inputs that declare none (EPSG:4490, EPSG:4549 …, or gcj02/bd09).")
 @click.option("--as-of", "as_of", default=None, help="Date the rules are applied at, YYYY-MM-DD (default today).")
 @click.option("--per-file", is_flag=True, help="One project per file (its features dissolved), named by the file.")
@@ -51,8 +60,9 @@ def _check_out(out: Path, inputs: tuple[str, ...]) -> None:
 @click.option("--force", is_flag=True, help="Redo projects whose reports are up to date.")
 @click.option("--avoidance", is_flag=True, help="Least-cost avoidance analysis for linear projects.")
 def command(inputs: tuple[str, ...], manifest: str | None, out: str, id_field: str | None,
-            attributes: str | None, crs: str | None, as_of: str | None, per_file: bool, tiles: str,
-            force: bool, avoidance: bool) -> None:
+            attributes: str | None, layer: str | None, encoding: str | None, wkt_field: str | None,
+            lon_field: str | None, lat_field: str | None, crs: str | None, as_of: str | None, per_file: bool,
+            tiles: str, force: bool, avoidance: bool) -> None:
     """Screen project footprints (files or folders: shp, zip, gpkg, geojson, kml/kmz, csv).
 
     Writes <out>/<id>/report.json, report.html, map.html per project and
@@ -70,7 +80,8 @@ def command(inputs: tuple[str, ...], manifest: str | None, out: str, id_field: s
     try:
         library = load_library(manifest)
         result = screen(list(inputs), library, attributes, as_of=as_of, id_field=id_field, per_file=per_file,
-                        crs=crs, avoidance=avoidance, reuse_from=None if force else out_path)
+                        crs=crs, layer=layer, encoding=encoding, wkt_field=wkt_field, lon_field=lon_field,
+                        lat_field=lat_field, avoidance=avoidance, reuse_from=None if force else out_path)
     except (ShgeoError, OSError) as exc:
         click.echo(f"shgeo: error: {exc}", err=True)
         raise click.exceptions.Exit(2) from None
