@@ -110,9 +110,8 @@ FIELD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "cross_district": ("跨区", "跨区项目"),
     "water_supply_related": ("与供水有关", "与供水设施和保护水源有关", "water supply related"),
     "works": ("建设性质", "works type"),
-    # 单位类型 is generic (planners put 国有企业/事业单位 there) and is to go once the sample
-    # projects name their field 单位角色 (data/sample/projects, scripts/build_sample_projects.py)
-    "unit_roles": ("单位角色", "单位类型", "unit roles"),
+    # not 单位类型: planners put 国有企业/事业单位 there
+    "unit_roles": ("单位角色", "unit roles"),
     "may_pollute": ("可能造成地下水污染", "可能造成土壤和地下水污染"),
     "has_polluted": ("已造成污染", "已造成地下水污染"),
     "confirmed_route": ("确认办理路径", "confirmed route"),

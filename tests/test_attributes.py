@@ -23,7 +23,7 @@ def test_every_key_of_the_decision_interface_is_mapped():
     ("活动类别", "activity"),
     ("是否国家重大项目", "national_major"),
     ("建设性质", "works"),
-    ("单位类型", "unit_roles"),
+    ("单位类型", None),  # generic: planners put 国有企业 there
     ("项目名称", None),
     ("备注", None),
 ])
