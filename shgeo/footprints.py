@@ -183,6 +183,12 @@ def _read_csv(path: Path, *, encoding, wkt_field, lon_field, lat_field) -> gpd.G
             f"cannot decode the CSV as {encoding or 'UTF-8'}", path=path,
             hint="pass encoding='GBK' (or the file's encoding)",
         ) from None
+    except LookupError:
+        raise FootprintError(f"unknown text encoding {encoding!r}", path=path,
+                             hint="use a codec name such as 'GBK', 'GB18030', 'UTF-8'") from None
+    except pd.errors.ParserError as exc:
+        raise FootprintError(f"cannot parse the CSV ({exc})", path=path,
+                             hint="check the delimiter and quoting (rows must have as many fields as the header)") from None
     lower = {c.lower().strip(): c for c in df.columns}
     if wkt_field is None and lon_field is None and lat_field is None:
         wkt_field = next((lower[n] for n in _WKT_NAMES if n in lower), None)
@@ -193,11 +199,13 @@ def _read_csv(path: Path, *, encoding, wkt_field, lon_field, lat_field) -> gpd.G
         if wkt_field not in df.columns:
             raise FootprintError(f"no column {wkt_field!r}; columns: {list(df.columns)}", path=path,
                                  hint="name the WKT column with wkt_field=")
-        try:
-            geoms = shapely.from_wkt(df[wkt_field].replace("", None).to_numpy())
-        except shapely.errors.GEOSException as exc:
-            raise FootprintError(f"bad WKT in column {wkt_field!r}: {exc}", path=path,
-                                 hint="fix the WKT text") from None
+        text = df[wkt_field].replace("", None).to_numpy()
+        geoms = shapely.from_wkt(text, on_invalid="ignore")
+        bad = np.flatnonzero(pd.notna(text) & pd.isna(geoms))
+        if len(bad):
+            rows = [int(r) + 2 for r in bad[:10]]  # file line numbers (header is line 1)
+            raise FootprintError(f"bad WKT in column {wkt_field!r} on line(s) {rows}: {str(text[bad[0]])[:60]!r}",
+                                 path=path, hint="fix the WKT text")
         df = df.drop(columns=[wkt_field])
     elif lon_field is not None and lat_field is not None:
         for col in (lon_field, lat_field):
@@ -236,6 +244,7 @@ def _to_working(
     """Transform to WORKING_CRS (via lon/lat, checking Shanghai's extent); return (gdf, source CRS name)."""
     given = parse_crs(crs, path=path) if crs is not None else None
     geoms = np.asarray(gdf.geometry.array, dtype=object)
+    ignored = ""
     if isinstance(given, str):  # web-map coordinates, named explicitly
         if gdf.crs is not None and not gdf.crs.is_geographic:
             raise CRSError(
@@ -255,6 +264,8 @@ def _to_working(
         if source_crs is None:
             source_crs = given
         elif given is not None and not given.equals(source_crs):
+            # crs= is for files that declare none (a batch may mix both)
+            ignored = f"crs={given.name!r} was not used: the file declares {source_crs.name}"
             log.warning("%s: the file declares %s; crs=%s ignored (the file's own CRS wins)",
                         path, source_crs.name, given.name)
         source_name = source_crs.to_string() if source_crs.to_epsg() is None else f"EPSG:{source_crs.to_epsg()}"
@@ -275,8 +286,11 @@ def _to_working(
         with np.errstate(invalid="ignore"):
             outside = ~((lon >= west - m) & (lon <= east + m) & (lat >= south - m) & (lat <= north + m))
         bad = np.unique(index[outside])
+        hint = exc.hint
+        if ignored:  # e.g. a GeoJSON (always labelled EPSG:4326 by GDAL) holding Gauss-Krüger metres
+            hint = f"{hint}; {ignored} — fix the file's CRS definition (.prj, GeoJSON 'crs') or reproject it"
         raise ExtentError(f"{exc.reason}; footprints: {_names(ids[bad])}", path=path, layer=layer,
-                          hint=exc.hint) from None
+                          hint=hint) from None
     to_work = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, WORKING_CRS, always_xy=True)
     work = shapely.transform(lonlat, lambda xy: np.column_stack(to_work.transform(xy[:, 0], xy[:, 1])))
     out = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name),
@@ -344,7 +358,8 @@ def read_footprints(
     repairs = gdf.attrs.get("repairs", {})
     gdf, source_name = _to_working(gdf, crs, path=path, layer=layer, ids=ids.astype(str))
     if len(gdf) == 0:
-        log.warning("%s: no footprints in the file", path)
+        raise FootprintError("the file has no features", path=path, layer=layer,
+                             hint="point at the file or layer that holds the footprints")
     gdf.attrs = {"source": str(path), "source_crs": source_name, "layer": layer, "repairs": repairs,
                  "problems": problems}
     return gdf

@@ -263,3 +263,28 @@ def test_file_crs_wins_over_crs_argument(tmp_path, caplog):
     assert gdf.attrs["source_crs"] == "EPSG:4549"
     assert "file's own CRS wins" in caplog.text
     assert _close(gdf.geometry.array, _reference(src), tol_m=0.001)
+
+
+def test_an_empty_file_is_an_error_not_zero_projects(tmp_path):
+    path = tmp_path / "empty.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    with pytest.raises(FootprintError, match="no features"):
+        read_footprints(path)
+
+
+def test_gk_metres_in_a_geojson_say_why_the_given_crs_was_not_used(tmp_path):
+    """GDAL labels every GeoJSON EPSG:4326: the extent error says crs= was not used, and why."""
+    path = tmp_path / "gk.geojson"
+    metres = gpd.GeoDataFrame(geometry=[box(121.45, 31.17, 121.46, 31.18)], crs=4326).to_crs(4549)
+    path.write_text(metres.set_crs(4326, allow_override=True).to_json(), encoding="utf-8")
+    with pytest.raises(ExtentError, match="crs='CGCS2000 / 3-degree Gauss-Kruger CM 120E' was not used"):
+        read_footprints(path, crs="EPSG:4549")
+
+
+def test_csv_problems_are_messages_not_tracebacks(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("id,wkt\n1,POINT (121.47 31.23)\n2,POINT (121.5\n", encoding="utf-8")
+    with pytest.raises(FootprintError, match=r"line\(s\) \[3\]"):
+        read_footprints(path, crs="EPSG:4326")
+    with pytest.raises(FootprintError, match="unknown text encoding"):
+        read_footprints(path, crs="EPSG:4326", encoding="no-such-codec")
