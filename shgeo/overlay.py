@@ -16,7 +16,8 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    inside a piece (``contains_properly``) overlaps by the footprint itself, and
    a piece wholly inside the footprint by the piece itself: no intersection is
    computed.  The remaining pairs get one vectorised ``shapely.intersection``.  Lines are measured by length, points by
-   point-in-polygon (or as a disc with ``point_radius_m``).
+   point-in-polygon (or as a disc with ``point_radius_m``).  A line running along a cut edge lies in both
+   (closed) neighbouring pieces: such (footprint, feature) groups are re-measured against the whole feature.
 4. **Per feature.**  Pair measures are summed per (footprint, feature).  The
    overlap geometry is the footprint itself when the pieces cover all of it,
    the pair piece when one piece holds the overlap, else the union of the pair
@@ -30,8 +31,9 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    feature within ``search_radius_m`` (relation ``"near"``): envelope
    candidates, exact distances only where the envelope distance could still win.
 6. **Facts.**  The decision interface's ``spatial`` block per footprint,
-   district shares, the land / sea / island split and ``redline_districts``
-   (the red-line overlap pieces intersected with the districts).
+   district shares, the land / sea / island split (land = footprint ∩
+   districts − islands, exact where a footprint meets both) and
+   ``redline_districts`` (the red-line overlap pieces intersected with the districts).
 
 Footprints are processed in chunks on a thread pool (default two threads):
 shapely releases the GIL in its vectorised functions and tree queries, so two
@@ -39,12 +41,21 @@ threads use two cores.  GEOS prepared geometries are not thread-safe
 (libgeos/geos#825), so every worker thread has its own prepared copy of the
 pieces, the trees are built before they are shared, and one library's
 prepared pieces serve one overlay call at a time.
-There is no Python loop over footprints or over layer features.
+The engine has no Python loop over footprints or layer features: measures,
+near misses and flags are vectorised shapely calls per chunk.  The ``facts``
+dicts are built per footprint in Python (on first access), from the hit rows;
+the rare geometric cases they need (the land / island split, ``redline_districts``)
+are computed once for all footprints that need them.
+
+Fail closed: footprints without a CRS or outside Shanghai (a mislabelled CRS
+would otherwise give all-False facts), layers without the working CRS or with
+non-polygonal parts, and non-finite or negative options are refused.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import weakref
@@ -59,8 +70,14 @@ import pandas as pd
 import pyproj
 import shapely
 
-from .crs import WORKING_CRS
-from .errors import CRSError, LayerError
+from .crs import (
+    GEOGRAPHIC_CRS,
+    SHANGHAI_BOUNDS,
+    SHANGHAI_MARGIN_DEG,
+    WORKING_CRS,
+    check_in_shanghai,
+)
+from .errors import CRSError, ExtentError, LayerError
 from .footprints import LINE, POINT, POLYGON, geometry_class, prepare_footprints
 
 __all__ = ["overlay", "OverlayResult", "PreparedLayers", "prepare_layers", "subdivide", "HIT_COLUMNS",
@@ -120,9 +137,17 @@ def subdivide(geoms: np.ndarray, max_vertices: int = DEFAULT_MAX_VERTICES) -> tu
     if max_vertices < 8:
         raise ValueError(f"max_vertices must be at least 8, got {max_vertices}")
     geoms = np.asarray(geoms, dtype=object)
-    todo, src = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.get_type_id(todo) == 3
-    todo, src = todo[keep], src[keep]
+    missing = np.flatnonzero(pd.isna(geoms))
+    if len(missing):
+        raise _BadGeometry(int(missing[0]), "geometry is missing (None)")
+    todo, src = _flat_parts(geoms, np.arange(len(geoms)))
+    nonempty = ~shapely.is_empty(todo)
+    todo, src = todo[nonempty], src[nonempty]
+    bad = np.flatnonzero(shapely.get_type_id(todo) != 3)
+    if len(bad):
+        k = bad[0]
+        raise _BadGeometry(int(src[k]), f"has a non-polygonal part ({todo[k].geom_type}); "
+                           "only Polygon / MultiPolygon parts (nested in collections or not) can be indexed")
     out_g: list[np.ndarray] = []
     out_i: list[np.ndarray] = []
     for _ in range(_MAX_DEPTH):
@@ -149,15 +174,38 @@ def subdivide(geoms: np.ndarray, max_vertices: int = DEFAULT_MAX_VERTICES) -> tu
         bad = ~shapely.is_valid(cut)
         if bad.any():
             cut[bad] = shapely.intersection(whole[bad], boxes[bad])
-        parts, idx = shapely.get_parts(cut, return_index=True)
+        parts, psrc = _flat_parts(cut, np.tile(src, 4))
+        # points and lines here are zero-area artefacts of the cut along the box edges
         ok = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
-        todo, src = parts[ok], np.tile(src, 4)[idx[ok]]
+        todo, src = parts[ok], psrc[ok]
     else:
         out_g.append(todo)
         out_i.append(src)
         log.warning("subdivide: %d piece(s) still above %d vertices after %d levels", len(todo),
                     max_vertices, _MAX_DEPTH)
     return np.concatenate(out_g), np.concatenate(out_i)
+
+
+class _BadGeometry(ValueError):
+    """A geometry :func:`subdivide` cannot index (``index``: its position in the input)."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        self.index = index
+        self.reason = reason
+        super().__init__(f"geometry {index}: {reason}")
+
+
+def _flat_parts(geoms: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single-part geometries of *geoms* (collections flattened however deeply nested), with their *src*."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    src = src[idx]
+    multi = shapely.get_type_id(parts) >= 4  # Multi* and GeometryCollection
+    while multi.any():
+        sub, sidx = shapely.get_parts(parts[multi], return_index=True)
+        parts = np.concatenate([parts[~multi], sub])
+        src = np.concatenate([src[~multi], src[multi][sidx]])
+        multi = shapely.get_type_id(parts) >= 4
+    return parts, src
 
 
 def _clip(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -175,7 +223,7 @@ class PreparedLayers:
     kinds: list[str]
     #: one row per feature of every kind: kind, feature_id, name, code, category (global feature index = row)
     features: pd.DataFrame
-    #: full feature geometries (prepared lazily, for the rare boundary cases)
+    #: full feature geometries, never prepared (shared by worker threads; used for the rare boundary cases)
     feature_geoms: np.ndarray
     pieces: np.ndarray
     piece_feature: np.ndarray
@@ -231,7 +279,10 @@ def prepare_layers(library: Any, *, max_vertices: int = DEFAULT_MAX_VERTICES) ->
     geoms = []
     for kind in library.kinds:
         layer = library.layer(kind)
-        if layer.crs is not None and not pyproj.CRS(layer.crs).equals(WORKING_CRS):
+        if layer.crs is None:
+            raise LayerError("layer has no CRS", kind=kind,
+                             hint="load layers through shgeo.layers.LayerLibrary (it sets the working CRS)")
+        if not pyproj.CRS(layer.crs).equals(WORKING_CRS):
             raise LayerError("layer is not in the working CRS", kind=kind,
                              hint="load layers through shgeo.layers.LayerLibrary")
         df = pd.DataFrame({
@@ -250,7 +301,13 @@ def prepare_layers(library: Any, *, max_vertices: int = DEFAULT_MAX_VERTICES) ->
         values[pd.isna(values)] = None
         features[col] = pd.Series(values, index=features.index, dtype=object)
     feature_geoms = np.concatenate(geoms) if geoms else np.empty(0, dtype=object)
-    pieces, piece_feature = subdivide(feature_geoms, max_vertices)
+    try:
+        pieces, piece_feature = subdivide(feature_geoms, max_vertices)
+    except _BadGeometry as exc:
+        row = features.iloc[exc.index]
+        raise LayerError(f"feature geometry {exc.reason}", kind=row["kind"], feature=row["feature_id"],
+                         hint="layers must hold valid Polygon/MultiPolygon features; load them through "
+                         "shgeo.layers.LayerLibrary") from None
     kinds = list(library.kinds)
     kind_of_feature = features["kind"].map({k: i for i, k in enumerate(kinds)}).to_numpy()
     piece_kind = kind_of_feature[piece_feature] if len(pieces) else np.empty(0, dtype=int)
@@ -309,14 +366,12 @@ def _footprint_arrays(geoms: np.ndarray, line_width_m: float | None, point_radiu
     mode = cls.copy()
     line = np.where(cls == LINE, geoms, None)
     if line_width_m is not None:
-        if not line_width_m > 0:
-            raise ValueError(f"line_width_m must be > 0 (metres), got {line_width_m}")
+        line_width_m = _number("line_width_m", line_width_m, "m", positive=True)
         sel = cls == LINE
         geom[sel] = shapely.buffer(geoms[sel], line_width_m / 2.0, cap_style="flat", quad_segs=_QUAD_SEGS)
         mode[sel] = POLYGON
     if point_radius_m is not None:
-        if not point_radius_m > 0:
-            raise ValueError(f"point_radius_m must be > 0 (metres), got {point_radius_m}")
+        point_radius_m = _number("point_radius_m", point_radius_m, "m", positive=True)
         sel = cls == POINT
         geom[sel] = shapely.buffer(geoms[sel], point_radius_m, quad_segs=_QUAD_SEGS)
         mode[sel] = POLYGON
@@ -387,6 +442,38 @@ def _pair_measures(fp: _Footprints, lay: PreparedLayers, pieces: np.ndarray, i: 
     return area, length, hit, maybe, geom
 
 
+def _single_count_lengths(fp: _Footprints, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray,
+                          length: np.ndarray, maybe: np.ndarray, inv: np.ndarray, gi: np.ndarray, gf: np.ndarray,
+                          g_length: np.ndarray) -> np.ndarray:
+    """Per-(footprint, feature) line lengths with cut edges counted once.
+
+    The pieces of a feature are closed and share their cut edges, so a line (or
+    a wide line's centre line) running along a cut lies in both neighbours and
+    the per-piece sum counts it twice.  Groups with two or more pairs of
+    positive length of which one runs along its piece's boundary (DE-9IM
+    ``*1*******``; a boundary-only ``maybe`` pair always does) are re-measured
+    against the whole feature.  Rare: it takes a segment exactly on a cut.
+    """
+    pos = length > 0
+    if not pos.any():
+        return g_length
+    n_pos = np.bincount(inv[pos], minlength=len(g_length))
+    cand = np.flatnonzero(pos & (n_pos[inv] >= 2) & (fp.cls[i] == LINE))
+    if len(cand) == 0:
+        return g_length
+    along = maybe[cand].copy()
+    rest = cand[~along]
+    if len(rest):
+        along[~along] = shapely.relate_pattern(fp.line[i[rest]], pieces[p[rest]], "*1*******")
+    groups = np.unique(inv[cand[along]])
+    if len(groups) == 0:
+        return g_length
+    g_length = g_length.copy()
+    # whole features are never prepared (shared by the threads); rare, so unindexed is fine
+    g_length[groups] = shapely.length(shapely.intersection(fp.line[gi[groups]], lay.feature_geoms[gf[groups]]))
+    return g_length
+
+
 def _group_union(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     """Union of *geoms* per group (0..n_groups-1); single-member groups are passed through."""
     out = np.empty(n_groups, dtype=object)
@@ -422,7 +509,8 @@ def _overlay_chunk(fp: _Footprints, lay: PreparedLayers, pieces: np.ndarray, opt
     n_groups = len(ukey)
     gi, gf = ukey // max(nf, 1), ukey % max(nf, 1)
     g_area = np.bincount(inv, weights=area, minlength=n_groups)
-    g_length = np.bincount(inv, weights=length, minlength=n_groups)
+    g_length = _single_count_lengths(fp, lay, pieces, i, p, length, maybe, inv, gi, gf,
+                                     np.bincount(inv, weights=length, minlength=n_groups))
     g_hit = np.bincount(inv, weights=hit, minlength=n_groups) > 0
     g_maybe = (np.bincount(inv, weights=maybe, minlength=n_groups) > 0) & ~g_hit
     if g_maybe.any():  # on a piece boundary only: decide against the whole feature
@@ -583,6 +671,74 @@ def _redline_districts(fp_pos: np.ndarray, geoms: np.ndarray, modes: np.ndarray,
     return sorted(set(zip(fp_pos[qi[ok]].tolist(), feats[ok].tolist())))
 
 
+_EDGE_POINTS: Final = 65
+_LOCAL = threading.local()
+
+
+def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WORKING_CRS metres → EPSG:4490 lon/lat (one transformer per thread)."""
+    t = getattr(_LOCAL, "to_lonlat", None)
+    if t is None:
+        t = _LOCAL.to_lonlat = pyproj.Transformer.from_crs(WORKING_CRS, GEOGRAPHIC_CRS, always_xy=True)
+    return t.transform(x, y)
+
+
+def _check_extent(geoms: np.ndarray, ids: pd.Series, source_crs: pyproj.CRS, source: Any) -> None:
+    """Raise :class:`~shgeo.errors.ExtentError` unless every footprint (WORKING_CRS) lies in Shanghai.
+
+    A footprint outside every layer would get all-False facts — a false "clear" — so a
+    mislabelled CRS must fail here.  Fast path: the densified outline of the bounding box of
+    all footprints, in lon/lat (EPSG:4490); only if that leaves Shanghai are the corners of
+    each footprint's own bounding box checked, to name the footprints that are outside.
+    """
+    if len(geoms) == 0:
+        return
+    b = shapely.bounds(geoms)
+    t = np.linspace(0.0, 1.0, _EDGE_POINTS)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN / inf coordinates fail the check below
+        x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+        ex = np.concatenate([x0 + (x1 - x0) * t, np.full_like(t, x1), x1 - (x1 - x0) * t, np.full_like(t, x0)])
+        ey = np.concatenate([np.full_like(t, y0), y0 + (y1 - y0) * t, np.full_like(t, y1), y1 - (y1 - y0) * t])
+    lon, lat = _to_lonlat(ex, ey)
+    try:
+        check_in_shanghai(lon, lat)
+        return
+    except ExtentError:
+        pass
+    cx = np.concatenate([b[:, 0], b[:, 2], b[:, 2], b[:, 0]])
+    cy = np.concatenate([b[:, 1], b[:, 1], b[:, 3], b[:, 3]])
+    lon, lat = _to_lonlat(cx, cy)
+    n = len(geoms)
+    west, south, east, north = SHANGHAI_BOUNDS
+    m = SHANGHAI_MARGIN_DEG
+    with np.errstate(invalid="ignore"):
+        ok = (np.isfinite(lon) & np.isfinite(lat) & (lon >= west - m) & (lon <= east + m)
+              & (lat >= south - m) & (lat <= north + m)).reshape(4, n).all(axis=0)
+    bad = np.flatnonzero(~ok)
+    if len(bad) == 0:  # only the box around them crossed the margin, every footprint is inside
+        return
+    names = ids.astype(str).to_numpy()[bad].tolist()
+    feature = names[0] if len(names) == 1 else (
+        ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else ""))
+    sel = np.concatenate([bad + k * n for k in range(4)])
+    check_in_shanghai(lon[sel], lat[sel], source_crs=source_crs, path=source, feature=feature)
+    raise ExtentError(f"{len(bad)} footprint(s) outside Shanghai", path=source, feature=feature)  # not reached
+
+
+def _number(name: str, value: Any, unit: str, *, positive: bool = False) -> float:
+    """*value* as a finite float ≥ 0 (> 0 if *positive*), else ValueError naming the option.
+
+    NaN would compare False everywhere and silently switch off near misses or sliver flags.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number ({unit}), got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '≥ 0'} ({unit}), got {value!r}")
+    return number
+
+
 def overlay(
     footprints: gpd.GeoDataFrame,
     library: Any,
@@ -616,18 +772,33 @@ def overlay(
     overlapped, the nearest feature within *search_radius_m* (m; 0 disables).
     *threads*: worker threads (default up to 2, bounded by the CPUs);
     *max_vertices*: piece size of the layer index (see :data:`DEFAULT_MAX_VERTICES`).
+
+    Numeric options must be finite and ≥ 0 (*line_width_m*, *point_radius_m* > 0):
+    ValueError naming the option.  Footprints without a CRS raise
+    :class:`~shgeo.errors.CRSError`; footprints whose bounding-box corners fall
+    outside Shanghai (in EPSG:4490) raise :class:`~shgeo.errors.ExtentError`
+    naming them — usually a mislabelled CRS, which would otherwise give
+    all-False facts.
     """
-    if search_radius_m < 0 or sliver_area_m2 < 0 or sliver_length_m < 0:
-        raise ValueError("search_radius_m, sliver_area_m2 and sliver_length_m must be ≥ 0")
+    search_radius_m = _number("search_radius_m", search_radius_m, "m")
+    sliver_area_m2 = _number("sliver_area_m2", sliver_area_m2, "m²")
+    sliver_length_m = _number("sliver_length_m", sliver_length_m, "m")
+    if line_width_m is not None:
+        line_width_m = _number("line_width_m", line_width_m, "m", positive=True)
+    if point_radius_m is not None:
+        point_radius_m = _number("point_radius_m", point_radius_m, "m", positive=True)
     source = footprints.attrs.get("source")
     if footprints.crs is None:
         raise CRSError("footprints have no CRS", path=source,
-                       hint="read them with shgeo.read_footprints or set their CRS")
+                       hint="declare the CRS their coordinates are in (GeoDataFrame.set_crs, e.g. 4490 for "
+                       "CGCS2000 lon/lat) or read them with shgeo.read_footprints")
     fps = prepare_footprints(footprints, path=source)
-    if not pyproj.CRS(fps.crs).equals(WORKING_CRS):
+    source_crs = pyproj.CRS(fps.crs)
+    if not source_crs.equals(WORKING_CRS):
         fps = fps.to_crs(WORKING_CRS)
-    lay = prepare_layers(library, max_vertices=max_vertices)
     geoms = np.asarray(fps.geometry.array, dtype=object)
+    _check_extent(geoms, fps["footprint_id"], source_crs, source)
+    lay = prepare_layers(library, max_vertices=max_vertices)
     fp = _footprint_arrays(geoms, line_width_m, point_radius_m)
     opt = _Options(float(search_radius_m), float(sliver_area_m2), float(sliver_length_m))
     n = len(geoms)
@@ -690,11 +861,11 @@ class OverlayResult:
     kinds: list[str]
 
     @classmethod
-    def _build(cls, fps: gpd.GeoDataFrame, fp: _Footprints, lay: PreparedLayers, cols: dict,
-               threads: int = 1, options: _Options | None = None) -> OverlayResult:
+    def _build(cls, fps: gpd.GeoDataFrame, fp: _Footprints, lay: PreparedLayers, cols: dict, *,
+               threads: int, options: _Options) -> OverlayResult:
         self = cls()
         self._threads = max(1, threads)
-        self._options = options or _Options(1000.0, 1.0, 0.5)
+        self._options = options
         self.footprints = fps
         self.kinds = list(lay.kinds)
         ids = fps["footprint_id"].astype(str).to_numpy(dtype=object)
@@ -796,8 +967,78 @@ class OverlayResult:
                 out.setdefault(p, set()).add(d)
         names = lay.features["name"].to_numpy(dtype=object)
         codes = lay.features["code"].to_numpy(dtype=object)
-        return {p: sorted({str(names[d] if names[d] is not None else codes[d]) for d in ds})
-                for p, ds in out.items()}
+        fids = lay.features["feature_id"].to_numpy(dtype=object)
+        # the same label as the ``districts`` list: name, else code, else feature_id
+        label = {d: next((str(v) for v in (names[d], codes[d]) if v is not None and str(v) != ""), str(fids[d]))
+                 for ds in out.values() for d in ds}
+        return {p: sorted({label[d] for d in ds}) for p, ds in out.items()}
+
+    @cached_property
+    def _land_beside_islands(self) -> dict[int, float | bool]:
+        """footprint position → land measure, for footprints overlapping both a district and an island.
+
+        Land is (footprint ∩ districts) − islands: m² for polygons (and discs), m of
+        the (centre) line for lines; for points, True where a point lies in a
+        district's interior and not in an island's.  Islands may lie inside a
+        district outline or outside every district.  Only overlapped features
+        count, as closed polygons like every overlap measure (a stretch of line
+        along the coast of an overlapped island is island, as in ``island_m``).
+        Computed for all such footprints at once.
+        """
+        lay, t = self._lay, self._table
+        if "district" not in lay.kind_code or "island" not in lay.kind_code:
+            return {}
+        over = (t["relation"] == "overlap").to_numpy()
+        kind = t["kind"].to_numpy()
+        d_rows = np.flatnonzero(over & (kind == "district"))
+        i_rows = np.flatnonzero(over & (kind == "island"))
+        both = np.intersect1d(self._fp_pos[d_rows], self._fp_pos[i_rows])
+        if len(both) == 0:
+            return {}
+        fp, nf = self._fp, max(len(lay.features), 1)
+        hit_keys = self._fp_pos[np.r_[d_rows, i_rows]] * nf + self._feature[np.r_[d_rows, i_rows]]
+        out: dict[int, float | bool] = {}
+
+        pts = both[fp.mode[both] == POINT]
+        if len(pts):  # per point: in a hit district's interior and in no hit island's interior
+            parts, pidx = shapely.get_parts(fp.geom[pts], return_index=True)
+            rows = np.r_[d_rows, i_rows]
+            rows = rows[np.isin(self._fp_pos[rows], pts)]
+            part_of = pd.DataFrame({"fp": pts[pidx], "part": np.arange(len(parts))})
+            hit = pd.DataFrame({"fp": self._fp_pos[rows], "feature": self._feature[rows],
+                                "island": lay.feature_kind[self._feature[rows]] == lay.kind_code["island"]})
+            pairs = part_of.merge(hit, on="fp")
+            inside = shapely.relate_pattern(parts[pairs["part"].to_numpy()],
+                                            lay.feature_geoms[pairs["feature"].to_numpy()], _INTERIORS_MEET)
+            pairs["in_district"] = inside & ~pairs["island"].to_numpy()
+            pairs["in_island"] = inside & pairs["island"].to_numpy()
+            per_part = pairs.groupby(["fp", "part"])[["in_district", "in_island"]].any()
+            land = (per_part["in_district"] & ~per_part["in_island"]).groupby(level="fp").any()
+            out.update({int(k): bool(v) for k, v in land.items()})
+
+        rest = both[fp.mode[both] != POINT]
+        if len(rest):
+            is_line = fp.cls[rest] == LINE
+            geom = np.where(is_line, fp.line[rest], fp.geom[rest])  # lines: measured along the centre line
+            n = len(rest)
+
+            def hit_pieces(kind: str) -> tuple[np.ndarray, np.ndarray]:
+                ktree, kpieces = lay.kind_trees[kind]
+                q, kp = ktree.query(geom, predicate="intersects")
+                gp = kpieces[kp]
+                keep = np.isin(rest[q] * nf + lay.piece_feature[gp], hit_keys)
+                return q[keep], gp[keep]
+
+            q, gp = hit_pieces("district")
+            districts = _group_union(shapely.intersection(geom[q], lay.pieces[gp]), q, n)
+            q, gp = hit_pieces("island")
+            islands = _group_union(lay.pieces[gp], q, n)  # the island pieces dissolve into the islands
+            districts = np.where(pd.isna(districts), shapely.Polygon(), districts)
+            islands = np.where(pd.isna(islands), shapely.Polygon(), islands)
+            land = shapely.difference(districts, islands)
+            value = np.where(is_line, shapely.length(land), shapely.area(land))
+            out.update(zip(rest.tolist(), value.tolist()))
+        return out
 
     @cached_property
     def _rows_by_fp(self) -> dict[int, range]:
@@ -816,10 +1057,11 @@ class OverlayResult:
     def _cols(self) -> dict[str, list]:
         """The hit columns as Python lists (fast per-row access when building facts)."""
         h = self._table
-        cols = {c: h[c].tolist() for c in ("relation", "kind", "name", "code", "category", "flags",
+        cols = {c: h[c].tolist() for c in ("relation", "kind", "feature_id", "name", "code", "category", "flags",
                                             "area_m2", "length_m", "share")}
         for c in ("name", "code", "category"):
             cols[c] = [None if v is None or v != v else str(v) for v in cols[c]]
+        cols["feature_id"] = [str(v) for v in cols["feature_id"]]
         return cols
 
     @cached_property
@@ -855,12 +1097,10 @@ class OverlayResult:
             if k in sums:
                 sums[k] += measure[r]
             spec = _LIST_OF_KIND.get(k)
-            if spec is not None:
-                value = c[spec[0]][r] or c[spec[1]][r]
-                if value is not None:
-                    found[k].add(value)
+            if spec is not None:  # never drop a hit: an unnamed feature is listed by its feature_id
+                found[k].add(c[spec[0]][r] or c[spec[1]][r] or c["feature_id"][r])
             if k == "district":
-                label = c["name"][r] or c["code"][r] or ""
+                label = c["name"][r] or c["code"][r] or c["feature_id"][r]
                 shares[label] = shares.get(label, 0.0) + share_col[r]
         facts: dict[str, Any] = {}
         for key, k in _BOOL_KINDS.items():
@@ -871,11 +1111,16 @@ class OverlayResult:
                                       and "district" in kinds else None)
         for key, k in _SPLIT_KINDS.items():
             facts[key] = (k in found) if k in kinds else None
+        land = sums["district"]
         if facts["land"] and facts["island"]:
-            # the district outlines include the uninhabited islands: land is what lies
-            # in a district but not on an island (beyond digitising noise)
-            tol = self._options.sliver_length_m if cls == LINE else self._options.sliver_area_m2
-            facts["land"] = mode != POINT and sums["district"] - sums["island"] > tol
+            # the district outlines include the uninhabited islands: land is what lies in a
+            # district but not on an island (beyond digitising noise), measured exactly
+            land = self._land_beside_islands[pos]
+            if mode == POINT:
+                facts["land"] = bool(land)
+            else:
+                tol = self._options.sliver_length_m if cls == LINE else self._options.sliver_area_m2
+                facts["land"] = land > tol
         flag_list = sorted(flags)
         repair = self._repairs.get(self._ids[pos])
         if repair:
@@ -897,7 +1142,7 @@ class OverlayResult:
             for key, k in _SPLIT_KINDS.items():
                 details[key + unit] = sums[k] if k in kinds else None
             if "district" in kinds and "island" in kinds:
-                details["land" + unit] = max(0.0, sums["district"] - sums["island"])
+                details["land" + unit] = float(land) if "island" in found else sums["district"]
         facts["details"] = details
         return facts
 

@@ -364,3 +364,135 @@ def test_shared_geometry_objects_and_preparation_left_as_found(lib, monkeypatch)
     res = overlay(fps, lib, threads=2)
     assert set(_rows(res, None, "redline")["footprint_id"]) == {"1", "2", "3"}
     assert not shapely.is_prepared(shared) and shapely.is_prepared(mine)
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_island_outside_every_district_does_not_cancel_land():
+    """Land is (footprint ∩ districts) − islands, not district m² − island m² (islands may lie outside districts)."""
+    layers = grid_layers()
+    layers["island"] = [("I2", "外岛", None, None, box(2100, 0, 2700, 300))]  # 180,000 m² in the sea, no district
+    lib_o = library(layers)
+    on_both = shapely.MultiPolygon([box(1700, 0, 2000, 200), box(2100, 0, 2700, 300)])  # 60,000 m² land + island
+    fps = frame([on_both, LineString([(1900, 100), (2600, 100)]), shapely.MultiPoint([(1900, 100), (2500, 100)]),
+                 shapely.MultiPoint([(2500, 100)])], ids=["poly", "line", "points", "island_point"])
+    res = overlay(fps, lib_o)
+    poly = res.facts["poly"]
+    assert poly["land"] and poly["island"]
+    assert poly["details"]["land_m2"] == pytest.approx(60_000)
+    assert poly["details"]["island_m2"] == pytest.approx(180_000)
+    line = res.facts["line"]
+    assert line["land"] and line["island"] and line["sea"]
+    assert line["details"]["land_m"] == pytest.approx(100.0)
+    assert line["details"]["island_m"] == pytest.approx(500.0)
+    assert res.facts["points"]["land"] and res.facts["points"]["island"]
+    assert res.facts["island_point"]["island"] and not res.facts["island_point"]["land"]
+
+
+def test_land_and_island_split_a_line_in_a_district_without_gap_or_double_count():
+    """Along an overlapped island's coast counts as island (closed polygons, as island_m), the rest as land."""
+    layers = grid_layers()
+    layers["district"].append(("310151", "区C", "310151", None, box(2300, 300, 2700, 700)))
+    res = overlay(frame([LineString([(2300, 400), (2400, 400), (2400, 500), (2500, 500)])]), library(layers))
+    d = res.facts["1"]["details"]
+    assert res.facts["1"]["land"] and res.facts["1"]["island"]
+    assert d["island_m"] == pytest.approx(200.0)
+    assert d["land_m"] == pytest.approx(100.0)
+
+
+def test_line_along_a_cut_between_pieces_of_one_feature_counts_once():
+    circle = Point(0, 0).buffer(1000, quad_segs=64)  # 257 vertices: split into 4 pieces at x=0 and y=0
+    lib_c = library({"redline": [("R", "圆", None, None, circle)]})
+    assert len(ov.prepare_layers(lib_c).pieces) == 4
+    lines = [LineString([(0, -200), (0, 200)]),  # along the x=0 cut only
+             LineString([(0, -200), (0, 200), (300, 200)]),  # along the cut, then along y=200 into a piece
+             LineString([(-300, -200), (0, -200), (0, 200), (300, 200)])]  # into both sides, and along the cut
+    res = overlay(frame(lines), lib_c)
+    red = _rows(res, None, "redline").set_index("footprint_id")
+    for k, line in enumerate(lines, start=1):
+        assert red.loc[str(k), "length_m"] == pytest.approx(line.length)
+    wide = overlay(frame(lines[:1]), lib_c, line_width_m=4.0)
+    w = _rows(wide, "1", "redline")
+    assert w["length_m"].iloc[0] == pytest.approx(400.0) and w["area_m2"].iloc[0] == pytest.approx(1600.0)
+
+
+@pytest.mark.parametrize("option", ["search_radius_m", "sliver_area_m2", "sliver_length_m", "line_width_m",
+                                    "point_radius_m"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, "x"])
+def test_numeric_options_must_be_finite_and_not_negative(lib, option, value):
+    with pytest.raises(ValueError, match=option):
+        overlay(frame([box(900, 100, 1100, 200)]), lib, **{option: value})
+
+
+@pytest.mark.parametrize("option", ["line_width_m", "point_radius_m"])
+def test_width_and_radius_must_be_positive(lib, option):
+    with pytest.raises(ValueError, match=option):
+        overlay(frame([box(900, 100, 1100, 200)]), lib, **{option: 0.0})
+
+
+def test_footprints_outside_shanghai_are_refused(lib):
+    from shgeo.errors import CRSError, ExtentError
+
+    # working-CRS metres mislabelled as CGCS2000 lon/lat: 900°E is nowhere
+    with pytest.raises(ExtentError):
+        overlay(frame([box(900, 100, 1100, 200)], crs=4490), lib)
+    # Beijing in lon/lat: a real place, not Shanghai; the offending footprint is named
+    fps = frame([box(121.40, 31.20, 121.41, 31.21), box(116.39, 39.90, 116.40, 39.91)], ids=["sh", "bj"], crs=4490)
+    with pytest.raises(ExtentError, match="'bj'") as err:
+        overlay(fps, lib)
+    assert "sh" not in str(err.value.feature)
+    # mislabelled working CRS (Gauss-Krüger metres read as the working CRS) is outside too
+    gk = frame([box(900, 100, 1100, 200)]).to_crs(4549).set_crs(WORKING_CRS, allow_override=True)
+    with pytest.raises(ExtentError):
+        overlay(gk, lib)
+    with pytest.raises(CRSError, match="no CRS"):
+        overlay(frame([box(900, 100, 1100, 200)]).set_crs(None, allow_override=True), lib)
+
+
+def test_unnamed_feature_is_listed_by_feature_id():
+    layers = grid_layers()
+    layers["protected_area"] = [("P9", None, None, None, box(1400, 0, 1700, 300))]
+    layers["district"][1] = ("D2", None, None, None, box(1000, 0, 2000, 1000))
+    frames = {kind: gpd.GeoDataFrame([dict(zip(("feature_id", "name", "code", "category", "geometry"), row))
+                                      for row in rows], geometry="geometry", crs=WORKING_CRS)
+              for kind, rows in layers.items()}  # the loader refuses unnamed districts: bypass it
+    res = overlay(frame([box(1450, 50, 1550, 150), box(900, 100, 1100, 200)]), _FakeLibrary(frames))
+    assert res.facts["1"]["protected_area"] == ["P9"]
+    assert res.facts["1"]["districts"] == ["D2"]
+    assert res.facts["1"]["details"]["district_shares"] == {"D2": pytest.approx(1.0)}
+    assert res.facts["2"]["redline_districts"] == ["D2", "区A"]
+
+
+def test_subdivide_flattens_nested_collections_and_refuses_other_parts():
+    nested = shapely.GeometryCollection([shapely.MultiPolygon([box(0, 0, 10, 10), box(20, 0, 30, 10)]),
+                                         box(40, 0, 50, 10)])
+    pieces, src = subdivide(np.array([nested, box(0, 0, 1, 1)]))
+    assert len(pieces) == 4 and list(np.bincount(src)) == [3, 1]
+    assert shapely.area(pieces[src == 0]).sum() == pytest.approx(300.0)
+    with pytest.raises(ValueError, match="geometry 1.*LineString"):
+        subdivide(np.array([box(0, 0, 1, 1), shapely.GeometryCollection([box(0, 0, 1, 1), LineString([(0, 0), (5, 5)])])]))
+    with pytest.raises(ValueError, match="geometry 0"):
+        subdivide(np.array([None], dtype=object))
+
+
+class _FakeLibrary:
+    """Just enough of a LayerLibrary for prepare_layers (bypasses the loader's own checks)."""
+
+    def __init__(self, layers):
+        self._layers = layers
+        self.kinds = list(layers)
+
+    def layer(self, kind):
+        return self._layers[kind]
+
+
+def test_layer_without_crs_or_with_non_polygons_is_refused():
+    from shgeo.errors import LayerError
+
+    good = gpd.GeoDataFrame({"feature_id": ["a", "b"]}, geometry=[box(0, 0, 10, 10), LineString([(0, 0), (1, 1)])],
+                            crs=WORKING_CRS)
+    with pytest.raises(LayerError, match="no CRS"):
+        ov.prepare_layers(_FakeLibrary({"redline": good.set_crs(None, allow_override=True)}))
+    with pytest.raises(LayerError, match="'b'.*LineString"):
+        ov.prepare_layers(_FakeLibrary({"redline": good}))
