@@ -105,6 +105,9 @@ def parse_crs(value: object, *, path: str | Path | None = None) -> pyproj.CRS | 
 
 def _likely_cause(lon: np.ndarray, lat: np.ndarray, crs: pyproj.CRS | None) -> str:
     """Name the most likely reason coordinates fell outside Shanghai."""
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    if not finite.any():  # nothing transformable: metres taken for degrees (latitudes beyond ±90°)
+        return "projected coordinates (metres) were read as degrees: declare the file's projected CRS"
     west, south, east, north = SHANGHAI_BOUNDS
     m = SHANGHAI_MARGIN_DEG
     in_swapped = (west - m <= np.nanmedian(lat) <= east + m) and (south - m <= np.nanmedian(lon) <= north + m)
