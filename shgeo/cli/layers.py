@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import ShgeoError
-from ..layers import LayerLibrary, LayerSource, default_manifest_path, load_library
+from ..library.layers import LayerLibrary, LayerSource, default_manifest_path, load_library
 
 __all__ = ["command"]
 

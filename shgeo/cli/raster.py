@@ -57,8 +57,8 @@ def command(manifest: Path | None, bounds: tuple[float, float, float, float], bo
     water-source zone, core zone, sea) with the class table and costs in the
     file's metadata; large extents are written window by window.
     """
-    from ..layers import load_library
-    from ..raster import CLASS_TABLE, build_constraint_raster
+    from ..library.layers import load_library
+    from ..avoidance.raster import CLASS_TABLE, build_constraint_raster
 
     library = load_library(manifest)
     result = build_constraint_raster(

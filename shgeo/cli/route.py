@@ -38,7 +38,7 @@ def command(query_file, as_of: date | None) -> None:
     The query is {"spatial": {...}, "project": {...}} with the keys of the
     decision interface; unknown project facts may be left out or null.
     """
-    from ..decision import route  # imported here: keeps `shgeo --help` fast
+    from ..rules.decision import route  # imported here: keeps `shgeo --help` fast
 
     text = query_file.read()
     name = getattr(query_file, "name", "-")

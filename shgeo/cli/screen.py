@@ -24,7 +24,7 @@ def _check_out(out: Path, inputs: tuple[str, ...]) -> None:
     """Refuse an output folder inside (or equal to) an input folder: the next run would read it back.
 
     An output folder beside an input *file* is allowed; it carries a ``.shgeo-output`` marker, and a
-    later run given the parent folder skips it (see :func:`shgeo.screening.discover_inputs`).
+    later run given the parent folder skips it (see :func:`shgeo.inputs.discovery.discover_inputs`).
     """
     target = out.resolve()
     for item in inputs:
@@ -68,8 +68,8 @@ def command(inputs: tuple[str, ...], manifest: str | None, out: str, id_field: s
     Writes <out>/<id>/report.json, report.html, map.html per project and
     summary.csv, summary.gpkg, index.html for the batch.
     """
-    from ..layers import load_library
-    from ..report import save_outputs
+    from ..library.layers import load_library
+    from ..outputs.writer import save_outputs
     from ..screening import screen
 
     out_path = Path(out)

@@ -5,7 +5,8 @@
 
 Each module's ``assess(spatial, project, as_of)`` is a pure function of the
 validated query blocks and the day, returning one finding (or ``None`` when
-the regulation does not touch the project). :func:`shgeo.decision.route`
+the regulation does not touch the project). :func:`shgeo.rules.decision.route`
+(:mod:`.decision`, the JSON decision interface)
 runs both. Rules never touch geometry.
 """
 

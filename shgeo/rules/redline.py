@@ -777,7 +777,7 @@ def assess(spatial: dict[str, Any], project: dict[str, Any], as_of: date) -> dic
     """The finding of 沪府办发〔2025〕8号 for one project, or ``None`` if it does not apply.
 
     ``spatial`` and ``project`` are the validated query blocks
-    (:func:`shgeo.decision.validate_query`); a project outside the red line
+    (:func:`shgeo.rules.decision.validate_query`); a project outside the red line
     (``redline`` false or absent, no core-zone hit) gets no finding.
     """
     facts = Facts(spatial, project, as_of)

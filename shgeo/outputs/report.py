@@ -1,0 +1,164 @@
+"""report.json: what one screened project's report holds (a JSON-ready dict).
+
+Keys: ``project_id``, ``name``, ``source``, ``sample_data``, ``as_of``,
+``shgeo_version``, ``facts`` (the decision interface's ``spatial`` block plus
+``details``), ``project`` (the attributes sent to the rules), ``overlaps`` (one
+entry per hit: ``kind``, ``name``, ``code``, ``area_m2``, ``length_m``,
+``share``, ``distance_m`` …), ``findings`` and ``overall`` (the decision
+interface's answer), ``layers`` (``kind``, ``path``, ``sha256``, ``edition``,
+``sample`` …), ``manifest``, ``avoidance`` (when asked), ``fingerprint``.
+The folder it is written into: :mod:`shgeo.outputs.writer`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import geopandas as gpd
+import pandas as pd
+
+from .._version import __version__
+from ..library.kinds import KINDS
+from .folder import safe_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..records import ProjectRecord, ScreenRecord
+
+__all__ = ["build_report", "existing_report", "json_number", "json_text", "OVERLAP_KEYS"]
+
+#: Keys of each entry of report.json's ``overlaps``.
+OVERLAP_KEYS: Final = ("kind", "feature_id", "name", "code", "category", "relation", "area_m2", "length_m", "share",
+                       "distance_m", "flags")
+
+
+def json_number(value: Any, digits: int = 3) -> float | None:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(value) or math.isinf(value):
+        return None
+    return round(value, digits)
+
+
+def json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """Make numpy/pandas scalars, sets and paths JSON-ready (recursively)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, (str, bytes)):
+        try:
+            return value.item()
+        except (ValueError, TypeError):
+            pass
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def _overlap_entries(hits: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
+    if hits is None or len(hits) == 0:
+        return []
+    entries = []
+    for row in hits.itertuples(index=False):
+        get = row._asdict().get
+        entries.append({
+            "kind": get("kind"),
+            "kind_zh": KINDS[get("kind")].label_zh if get("kind") in KINDS else None,
+            "feature_id": json_text(get("feature_id")),
+            "name": json_text(get("name")),
+            "code": json_text(get("code")),
+            "category": json_text(get("category")),
+            "relation": get("relation"),
+            "area_m2": json_number(get("area_m2"), 2),
+            "length_m": json_number(get("length_m"), 2),
+            "share": json_number(get("share"), 6),
+            "distance_m": json_number(get("distance_m"), 2),
+            "flags": [f for f in (json_text(get("flags")) or "").split(";") if f],
+        })
+    return entries
+
+
+def _main_digest(source: Any) -> str | None:
+    """SHA-256 (hex) of the file at the layer's ``path``; for a single digest, that one."""
+    digests = source.sha256
+    if not isinstance(digests, dict):
+        return digests
+    name = Path(str(source.path)).name
+    if name in digests:
+        return digests[name]
+    return next(iter(digests.values()), None) if len(digests) == 1 else None
+
+
+def _layer_entries(library: Any) -> list[dict[str, Any]]:
+    """``layers`` of report.json: ``sha256`` is the hex digest of ``path``; ``sha256_files``
+    has every file read for the layer (shapefile sidecars, …)."""
+    return [{
+        "kind": s.kind,
+        "path": str(s.path),
+        "layer": getattr(s, "layer", None),
+        "sha256": _main_digest(s),
+        "sha256_files": dict(s.sha256) if isinstance(s.sha256, dict) else {Path(str(s.path)).name: s.sha256},
+        "edition": json_text(getattr(s, "edition", None)),
+        "sample": bool(getattr(s, "sample", False)),
+        "source": json_text(getattr(s, "source", None)),
+        "licence": json_text(getattr(s, "licence", None)),
+        "feature_count": getattr(s, "feature_count", None),
+    } for s in getattr(library, "sources", [])]
+
+
+def build_report(project: ProjectRecord, result: ScreenRecord) -> dict[str, Any]:
+    """The report.json content of one screened project (JSON-ready dict)."""
+    library = result.library
+    report: dict[str, Any] = {
+        "project_id": project.project_id,
+        "name": project.name,
+        "source": project.source,
+        "sample_data": result.sample_data,
+        "as_of": result.as_of.isoformat(),
+        "shgeo_version": __version__,
+        "overall": project.overall,
+        "facts": _jsonable(project.facts),
+        "project": _jsonable(project.attributes),
+        "overlaps": _overlap_entries(project.overlaps),
+        "findings": _jsonable(project.findings),
+        "layers": _jsonable(_layer_entries(library)),
+        "manifest": {"path": json_text(getattr(library, "manifest_path", None)),
+                     "sha256": getattr(library, "manifest_sha256", None)},
+        "fingerprint": project.fingerprint,
+    }
+    if result.avoidance:
+        report["avoidance"] = _jsonable(project.avoidance)
+    return report
+
+
+def existing_report(out: Path, project: ProjectRecord, folder: str | None = None) -> dict[str, Any] | None:
+    """The report.json an earlier run wrote for *project* into *out*, or None."""
+    from_name = folder or safe_name(project.project_id)
+    path = out / from_name / "report.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("project_id") == project.project_id else None

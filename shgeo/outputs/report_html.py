@@ -1,0 +1,222 @@
+"""HTML reports in Chinese: ``<id>/report.html`` (from report.json) and the batch ``index.html``.
+
+Templates live in ``shgeo/outputs/templates`` (Jinja2, autoescape on: every value from a
+file or a layer is escaped).  The pages are self-contained: inline CSS, no
+script, no external request.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from ..library.kinds import KINDS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..records import ScreenRecord
+
+__all__ = [
+    "render_report",
+    "render_index",
+    "OUTCOME_ZH",
+    "OUTCOME_SENTENCE_ZH",
+    "OVERALL_ZH",
+    "LEVEL_ZH",
+    "DOMAIN_ZH",
+    "ROLE_ZH",
+    "SAMPLE_BANNER",
+]
+
+#: The banner on every page made with sample layers.
+SAMPLE_BANNER = "样例数据——不得用于正式审查 / SAMPLE DATA — not for official screening"
+
+OUTCOME_ZH = {
+    "prohibited": "禁止",
+    "prohibited_in_principle": "原则上禁止",
+    "recognition_required": "须开展允许有限人为活动认定",
+    "already_recognised": "已取得认定意见（无需重复论证）",
+    "notify_only": "仅需告知",
+    "major_project_occupation": "国家重大项目占用生态保护红线",
+    "obligations": "须履行管控要求",
+    "exempt": "豁免",
+    "not_applicable": "不适用",
+    "needs_information": "需补充信息",
+}
+
+#: What each outcome means for the reviewer, in one sentence (heads each finding's route).
+OUTCOME_SENTENCE_ZH = {
+    "prohibited": "该活动不得开展。",
+    "prohibited_in_principle": "原则上禁止，不得开展；本文件未规定例外程序。",
+    "recognition_required": "须开展允许有限人为活动认定，按以下步骤办理。",
+    "already_recognised": "专项规划阶段已取得认定意见，项目实施阶段无变化的，无需重复论证。",
+    "notify_only": "无需开展认定，由实施主体告知即可。",
+    "major_project_occupation": "按国家重大项目占用生态保护红线的程序办理用地、用海用岛审批。",
+    "obligations": "须履行下列管控要求。",
+    "exempt": "不属禁止之列，仍须遵守有关法律法规。",
+    "not_applicable": "该文件不适用。",
+    "needs_information": "现有信息不足以确定办理路径：请补充下文“待补充信息”所列事项。",
+}
+
+OVERALL_ZH = {
+    "prohibited": "禁止",
+    "prohibited_in_principle": "原则上禁止",
+    "needs_information": "需补充信息",
+    "procedures_apply": "须办理相关程序",
+    "not_restricted": "不受限制",
+}
+
+LEVEL_ZH = {"district": "区级", "municipal": "市级", "state": "国家级"}
+DOMAIN_ZH = {"land": "用地", "sea": "用海", "island": "用岛"}
+ROLE_ZH = {
+    "enterprise": "企业事业单位",
+    "key_groundwater_discharger": "地下水污染防治重点排污单位",
+    "soil_key_supervised": "土壤污染重点监管单位",
+    "fuel_station_or_depot": "加油站、储油库",
+    "polluter": "造成污染的单位",
+    "land_user": "土地使用权人",
+}
+ZONE_ZH = {"protection": "保护类区域", "control": "管控类区域"}
+FACT_ZH = {
+    "redline": "生态保护红线",
+    "core_zone": "自然保护地核心保护区",
+    "protected_area": "自然保护地",
+    "water_source_l1": "饮用水水源一级保护区",
+    "groundwater_village": "地下水污染防治管控类区域（村）",
+    "districts": "涉及区",
+    "redline_districts": "进入红线的区",
+    "land": "涉及陆域",
+    "sea": "涉及海域",
+    "island": "涉及无居民海岛",
+}
+FIGURE_ZH = {
+    "length_m": "总长度（m）",
+    "redline_length_m": "红线内长度（m）",
+    "core_zone_length_m": "核心保护区内长度（m）",
+    "water_source_l1_length_m": "水源一级保护区内长度（m）",
+    "protected_area_length_m": "自然保护地内长度（m）",
+    "sea_length_m": "海域内长度（m）",
+    "detour_factor": "绕行系数",
+}
+
+
+def _yes_no(value: Any) -> str:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if isinstance(value, (list, tuple)):
+        return "、".join(map(str, value)) if value else "无"
+    return "" if value is None else str(value)
+
+
+def _ha(m2: Any) -> str:
+    try:
+        return f"{float(m2) / 10000:,.4f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _pct(value: Any) -> str:
+    try:
+        return f"{float(value) * 100:.2f}%"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _listing(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("shgeo.outputs", "templates"),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(yes_no=_yes_no, ha=_ha, num=_num, pct=_pct, listing=_listing)
+    env.globals.update(
+        OUTCOME_ZH=OUTCOME_ZH, OVERALL_ZH=OVERALL_ZH, LEVEL_ZH=LEVEL_ZH, DOMAIN_ZH=DOMAIN_ZH,
+        ROLE_ZH=ROLE_ZH, ZONE_ZH=ZONE_ZH, FACT_ZH=FACT_ZH, FIGURE_ZH=FIGURE_ZH, SAMPLE_BANNER=SAMPLE_BANNER,
+        KIND_ZH={k: s.label_zh for k, s in KINDS.items()},
+    )
+    return env
+
+
+def _steps(finding: dict[str, Any]) -> list[tuple[str, str]]:
+    """The route of one finding as numbered steps (who applies, to whom, consulted, approves, issues)."""
+    steps: list[tuple[str, str]] = []
+    if finding.get("notify_to"):
+        steps.append(("告知", f"由实施主体告知：{_listing(finding['notify_to'])}"))
+    if finding.get("applicant"):
+        steps.append(("组织论证、提出申请", f"由以下任一主体组织论证并提出申请：{_listing(finding['applicant'])}"))
+    if finding.get("submit_to"):
+        steps.append(("受理审查", f"向{_listing(finding['submit_to'])}提出申请，由其组织审查"))
+    if finding.get("consult"):
+        steps.append(("征求意见", f"征求{_listing(finding['consult'])}意见"))
+    if finding.get("approver"):
+        steps.append(("报批同意", f"报{_listing(finding['approver'])}同意"))
+    if finding.get("issuer"):
+        steps.append(("出具意见", f"由{_listing(finding['issuer'])}出具意见"))
+    return steps
+
+
+def _obligations(finding: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The 四(二) duties binding the project, one line per numbered item with whom it binds,
+    and the finding's other notes (its ``extra`` less the duty lines those items repeat)."""
+    items, repeated = [], set()
+    for d in finding.get("obligation_details") or []:
+        duties = [str(x) for x in d.get("duties") or []]
+        repeated.update(f"四(二){d.get('item')}:{x}" for x in duties)
+        if d.get("binds_project") is False:
+            continue
+        binds = _listing(d.get("binds"))
+        items.append(f"四(二){d.get('item')}" + (f"（{binds}）" if binds else "") + ("：" + "".join(duties) if duties else ""))
+    return items, [e for e in finding.get("extra") or [] if e not in repeated]
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """The report.html text of one project, from its report.json dict."""
+    findings = report.get("findings") or []
+    enriched = []
+    for f in findings:
+        duties, notes = _obligations(f)
+        enriched.append(dict(f, steps=_steps(f), obligation_texts=duties, notes=notes,
+                             sentence=OUTCOME_SENTENCE_ZH.get(f.get("outcome"), "")))
+    view = {
+        "findings": enriched,
+        "redline": [f for f in enriched if "环规" not in str(f.get("regulation", ""))],
+        "levels": sorted({f["level"] for f in findings if f.get("level")}),
+        "domains": sorted({d for f in findings for d in (f.get("domain") or [])}),
+        "questions": [(f.get("regulation"), q) for f in findings for q in (f.get("questions") or [])],
+        "citations": [c for f in findings for c in (f.get("citations") or [])],
+        "groundwater": [f for f in enriched if "环规" in str(f.get("regulation", ""))],
+        "overlaps": [o for o in report.get("overlaps") or [] if o.get("relation") in (None, "overlap")],
+        "near": [o for o in report.get("overlaps") or [] if o.get("relation") == "near"],
+    }
+    return _env().get_template("report.html.j2").render(r=report, v=view)
+
+
+def render_index(result: ScreenRecord, rows: list[dict[str, Any]], folders: dict[str, str]) -> str:
+    """The batch index.html: every project linked to its report and map; failures with their reason."""
+    layers = [{"kind": s.kind, "edition": getattr(s, "edition", None), "sample": getattr(s, "sample", False)}
+              for s in getattr(result.library, "sources", [])]
+    return _env().get_template("index.html.j2").render(
+        rows=rows, folders=folders, as_of=result.as_of.isoformat(), sample=result.sample_data, layers=layers,
+        counts={"all": len(rows), "ok": sum(r["status"] == "screened" for r in rows)},
+    )

@@ -1,0 +1,358 @@
+"""Exact measures of footprints against layer pieces, one chunk of footprints at a time.
+
+Candidate pairs come from one bulk ``STRtree.query``; polygon footprints inside
+a piece (or pieces inside a footprint) are measured without an intersection;
+the remaining pairs get one vectorised ``shapely.intersection``.  Lines are
+measured by length, points by point-in-polygon.  Near misses: the nearest
+feature of each kind not overlapped, within the search radius.  All in
+:data:`shgeo.crs.WORKING_CRS` (m, m²).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import math
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..inputs.footprints import LINE, POINT, POLYGON, geometry_class
+from .pieces import INTERIORS_MEET, PreparedLayers, group_union
+
+__all__ = ["MeasureOptions", "FootprintArrays", "footprint_arrays", "overlay_chunk", "redline_district_pairs",
+           "option_number", "POSSIBLE_BOUNDARY_MISMATCH"]
+
+#: Flag set on overlaps too small to be more than digitising noise.
+POSSIBLE_BOUNDARY_MISMATCH: Final = "possible_boundary_mismatch"
+
+_QUAD_SEGS: Final = 16
+
+
+
+@dataclass
+class MeasureOptions:
+    search_radius_m: float
+    sliver_area_m2: float
+    sliver_length_m: float
+
+
+@dataclass
+class FootprintArrays:
+    """Measuring arrays for a set of footprints (working CRS)."""
+
+    geom: np.ndarray  # geometry tested against layers (disc for points with radius, band for wide lines)
+    line: np.ndarray  # the centre line of lines (None otherwise)
+    cls: np.ndarray  # POLYGON / LINE / POINT of the original geometry
+    mode: np.ndarray  # how overlaps are measured: POLYGON (area), LINE (length), POINT (inside)
+    area: np.ndarray
+    length: np.ndarray
+
+    def take(self, sl: slice) -> FootprintArrays:
+        return FootprintArrays(*(getattr(self, f)[sl] for f in ("geom", "line", "cls", "mode", "area", "length")))
+
+
+def footprint_arrays(geoms: np.ndarray, line_width_m: float | None, point_radius_m: float | None) -> FootprintArrays:
+    cls = geometry_class(geoms)
+    geom = geoms.copy()
+    mode = cls.copy()
+    line = np.where(cls == LINE, geoms, None)
+    if line_width_m is not None:
+        line_width_m = option_number("line_width_m", line_width_m, "m", positive=True)
+        sel = cls == LINE
+        geom[sel] = shapely.buffer(geoms[sel], line_width_m / 2.0, cap_style="flat", quad_segs=_QUAD_SEGS)
+        mode[sel] = POLYGON
+    if point_radius_m is not None:
+        point_radius_m = option_number("point_radius_m", point_radius_m, "m", positive=True)
+        sel = cls == POINT
+        geom[sel] = shapely.buffer(geoms[sel], point_radius_m, quad_segs=_QUAD_SEGS)
+        mode[sel] = POLYGON
+    # each footprint is used by one worker thread only, and prepared; a geometry object that occurs
+    # twice (e.g. concatenated frames) is copied so no prepared object is shared between threads
+    seen: set[int] = set()
+    for k in np.flatnonzero(shapely.is_prepared(geom)):  # the caller's own preparation: leave it alone
+        seen.add(id(geom[k]))
+    dup = [k for k, g in enumerate(geom.tolist()) if id(g) in seen or seen.add(id(g))]
+    if dup:
+        geom[dup] = shapely.from_wkb(shapely.to_wkb(geom[dup]))
+    shapely.prepare(geom)
+    return FootprintArrays(geom=geom, line=line, cls=cls, mode=mode, area=shapely.area(geom),
+                       length=np.where(cls == LINE, shapely.length(geoms), 0.0))
+
+
+def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray):
+    """Exact measures of candidate pairs (footprint i, piece p).
+
+    Returns area, length, hit (interior meets interior), maybe (needs a check
+    against the whole feature: on a piece boundary only) and the pair geometry.
+    """
+    n = len(i)
+    area = np.zeros(n)
+    length = np.zeros(n)
+    hit = np.zeros(n, dtype=bool)
+    maybe = np.zeros(n, dtype=bool)
+    geom = np.empty(n, dtype=object)
+    mode = fp.mode[i]
+
+    a = np.flatnonzero(mode == POLYGON)
+    if len(a):
+        ia, pa = i[a], p[a]
+        inside = shapely.contains_properly(pieces[pa], fp.geom[ia])  # footprint inside the piece
+        inn, out = a[inside], a[~inside]
+        area[inn] = fp.area[i[inn]]
+        geom[inn] = fp.geom[i[inn]]
+        covers = shapely.contains_properly(fp.geom[i[out]], pieces[p[out]])  # piece inside the footprint
+        cov, out = out[covers], out[~covers]
+        area[cov] = lay.piece_area[p[cov]]
+        geom[cov] = lay.pieces[p[cov]]  # the shared, unprepared piece
+        inter = shapely.intersection(fp.geom[i[out]], pieces[p[out]])
+        area[out] = shapely.area(inter)
+        geom[out] = inter
+        hit[a] = area[a] > 0
+        wide = a[fp.cls[ia] == LINE]  # wide lines: also their centre-line length
+        if len(wide):
+            length[wide] = shapely.length(shapely.intersection(fp.line[i[wide]], pieces[p[wide]]))
+
+    li = np.flatnonzero(mode == LINE)
+    if len(li):
+        il, pl = i[li], p[li]
+        inter = shapely.intersection(fp.geom[il], pieces[pl])
+        length[li] = shapely.length(inter)
+        geom[li] = inter
+        pos = length[li] > 0
+        interior = pos & ~shapely.touches(pieces[pl], fp.geom[il])
+        hit[li] = interior
+        maybe[li] = pos & ~interior
+
+    pt = np.flatnonzero(mode == POINT)
+    if len(pt):
+        ip, pp = i[pt], p[pt]
+        inside = shapely.relate_pattern(fp.geom[ip], pieces[pp], INTERIORS_MEET)  # a point in the interior
+        hit[pt] = inside
+        maybe[pt] = ~inside
+        geom[pt] = np.where(inside, fp.geom[ip], None)
+    return area, length, hit, maybe, geom
+
+
+def _single_count_lengths(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray,
+                          length: np.ndarray, maybe: np.ndarray, inv: np.ndarray, gi: np.ndarray, gf: np.ndarray,
+                          g_length: np.ndarray) -> np.ndarray:
+    """Per-(footprint, feature) line lengths with cut edges counted once.
+
+    The pieces of a feature are closed and share their cut edges, so a line (or
+    a wide line's centre line) running along a cut lies in both neighbours and
+    the per-piece sum counts it twice.  Groups with two or more pairs of
+    positive length of which one runs along its piece's boundary (DE-9IM
+    ``*1*******``; a boundary-only ``maybe`` pair always does) are re-measured
+    against the whole feature.  Rare: it takes a segment exactly on a cut.
+    """
+    pos = length > 0
+    if not pos.any():
+        return g_length
+    n_pos = np.bincount(inv[pos], minlength=len(g_length))
+    cand = np.flatnonzero(pos & (n_pos[inv] >= 2) & (fp.cls[i] == LINE))
+    if len(cand) == 0:
+        return g_length
+    along = maybe[cand].copy()
+    rest = cand[~along]
+    if len(rest):
+        along[~along] = shapely.relate_pattern(fp.line[i[rest]], pieces[p[rest]], "*1*******")
+    groups = np.unique(inv[cand[along]])
+    if len(groups) == 0:
+        return g_length
+    g_length = g_length.copy()
+    # whole features are never prepared (shared by the threads); rare, so unindexed is fine
+    g_length[groups] = shapely.length(shapely.intersection(fp.line[gi[groups]], lay.feature_geoms[gf[groups]]))
+    return g_length
+
+
+def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, opt: MeasureOptions) -> dict[str, np.ndarray]:
+    """Overlaps and near misses of one chunk of footprints (indices local to the chunk).
+
+    *pieces*: this worker thread's prepared copy of ``lay.pieces``.
+    """
+    nf = len(lay.features)
+    i, p = lay.tree.query(fp.geom, predicate="intersects")
+    area, length, hit, maybe, pgeom = _pair_measures(fp, lay, pieces, i, p)
+    g = lay.piece_feature[p]
+    key = i.astype(np.int64) * max(nf, 1) + g
+    ukey, inv = np.unique(key, return_inverse=True)
+    n_groups = len(ukey)
+    gi, gf = ukey // max(nf, 1), ukey % max(nf, 1)
+    g_area = np.bincount(inv, weights=area, minlength=n_groups)
+    g_length = _single_count_lengths(fp, lay, pieces, i, p, length, maybe, inv, gi, gf,
+                                     np.bincount(inv, weights=length, minlength=n_groups))
+    g_hit = np.bincount(inv, weights=hit, minlength=n_groups) > 0
+    g_maybe = (np.bincount(inv, weights=maybe, minlength=n_groups) > 0) & ~g_hit
+    if g_maybe.any():  # on a piece boundary only: decide against the whole feature
+        idx = np.flatnonzero(g_maybe)
+        feats = lay.feature_geoms[gf[idx]]  # not prepared: shared by threads, and rarely needed
+        g_hit[idx] = shapely.relate_pattern(fp.geom[gi[idx]], feats, INTERIORS_MEET)
+    # The overlap geometry: the footprint itself where the pieces cover all of it, the pair piece where
+    # one piece holds the overlap, else the union of the pair pieces — deferred (OverlayResult.hits
+    # dissolves them on first access) unless the sliver test needs its exact perimeter now.
+    whole = np.where(fp.mode[gi] == LINE, g_length >= fp.length[gi] * (1 - 1e-12),
+                     g_area >= fp.area[gi] * (1 - 1e-12)) | (fp.mode[gi] == POINT)
+    use = (hit | maybe) & ~whole[inv] & ~pd.isna(pgeom)
+    n_use = np.bincount(inv[use], minlength=n_groups)
+    g_geom = np.full(n_groups, None, dtype=object)
+    single = use & (n_use[inv] == 1)
+    g_geom[inv[single]] = pgeom[single]
+    g_geom[whole] = fp.geom[gi[whole]]
+    multi = np.flatnonzero(use & (n_use[inv] > 1))
+    g_perim = np.bincount(inv[multi], weights=shapely.length(pgeom[multi]), minlength=n_groups)
+    deferred = n_use > 1
+
+    sel = np.flatnonzero(g_hit)
+    gi, gf, g_area, g_length, g_geom = gi[sel], gf[sel], g_area[sel], g_length[sel], g_geom[sel]
+    g_perim, deferred = g_perim[sel], deferred[sel]
+    gmode = fp.mode[gi]
+    share = np.where(fp.cls[gi] == LINE, _ratio(g_length, fp.length[gi]),
+                     np.where(gmode == POINT, 1.0, _ratio(g_area, fp.area[gi])))
+    multipoint = np.flatnonzero((gmode == POINT) & (shapely.get_num_geometries(fp.geom[gi]) > 1))
+    if len(multipoint):  # share of a MultiPoint: the fraction of its points inside the feature
+        parts, idx = shapely.get_parts(fp.geom[gi[multipoint]], return_index=True)
+        inside = shapely.relate_pattern(parts, lay.feature_geoms[gf[multipoint]][idx], INTERIORS_MEET)
+        share[multipoint] = np.bincount(idx, weights=inside) / np.bincount(idx)
+    share = np.clip(share, 0.0, 1.0)
+    sliver = np.where(fp.cls[gi] == LINE, g_length < opt.sliver_length_m, False)
+    poly = gmode == POLYGON
+    perim = np.zeros(len(sel))
+    exact = poly & ~deferred
+    perim[exact] = shapely.length(g_geom[exact])
+    perim[deferred] = g_perim[deferred]  # an upper bound: the pieces' cut edges count too
+    maybe_thin = poly & (share < 1.0 - 1e-9) & (2.0 * g_area < opt.sliver_length_m * perim)
+    row_of_group = np.full(n_groups, -1, dtype=np.int64)
+    row_of_group[sel] = np.arange(len(sel))
+    pair_row = row_of_group[inv[multi]]
+    now = maybe_thin & deferred  # dissolve these now for their exact perimeter
+    if now.any():
+        pick = now[np.maximum(pair_row, 0)] & (pair_row >= 0)
+        rows = np.flatnonzero(now)
+        g_geom[rows] = group_union(pgeom[multi[pick]], np.searchsorted(rows, pair_row[pick]), len(rows))
+        perim[rows] = shapely.length(g_geom[rows])
+        deferred[rows] = False
+    thin = maybe_thin & (2.0 * g_area < opt.sliver_length_m * perim)
+    sliver |= (poly & (g_area < opt.sliver_area_m2)) | thin
+    flags = np.where(sliver, POSSIBLE_BOUNDARY_MISMATCH, "")
+    keep = (pair_row >= 0) & deferred[np.maximum(pair_row, 0)]
+    defer_row, defer_geom = pair_row[keep], pgeom[multi[keep]]
+
+    # near misses: per kind, footprints without an overlap of that kind
+    hit_kind = lay.feature_kind[gf]
+    n_local = len(fp.geom)
+    near_i, near_f, near_d = [], [], []
+    if opt.search_radius_m > 0:
+        fb = shapely.bounds(fp.geom)
+        r = opt.search_radius_m
+        boxes = shapely.box(fb[:, 0] - r, fb[:, 1] - r, fb[:, 2] + r, fb[:, 3] + r)
+        for code, kind in enumerate(lay.kinds):
+            ktree, kpieces = lay.kind_trees[kind]
+            if len(kpieces) == 0:
+                continue
+            has = np.zeros(n_local, dtype=bool)
+            has[gi[hit_kind == code]] = True
+            todo = np.flatnonzero(~has)
+            if len(todo):
+                ni_k, nf_k, nd_k = _nearest(fp.geom, fb, boxes, todo, ktree, kpieces, lay, r)
+                near_i.append(ni_k)
+                near_f.append(nf_k)
+                near_d.append(nd_k)
+    ni = np.concatenate(near_i) if near_i else np.empty(0, dtype=np.int64)
+    nfeat = np.concatenate(near_f) if near_f else np.empty(0, dtype=np.int64)
+    nd = np.concatenate(near_d) if near_d else np.empty(0)
+    n_near = len(ni)
+    return {
+        "fp": np.concatenate([gi, ni]).astype(np.int64),
+        "feature": np.concatenate([gf, nfeat]).astype(np.int64),
+        "overlap": np.concatenate([np.ones(len(gi), bool), np.zeros(n_near, bool)]),
+        "area_m2": np.concatenate([np.where(gmode == POLYGON, g_area, 0.0), np.zeros(n_near)]),
+        "length_m": np.concatenate([g_length, np.zeros(n_near)]),
+        "share": np.concatenate([share, np.zeros(n_near)]),
+        "distance_m": np.concatenate([np.zeros(len(gi)), nd]),
+        "flags": np.concatenate([flags.astype(object), np.full(n_near, "", dtype=object)]),
+        "geometry": np.concatenate([g_geom, np.full(n_near, None, dtype=object)]),
+        "defer_row": defer_row,
+        "defer_geom": defer_geom,
+    }
+
+
+def _first_per_group(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Index of the smallest *value* in each *group* (ties: first)."""
+    order = np.lexsort((value, group))
+    g = group[order]
+    return order[np.r_[True, g[1:] != g[:-1]]] if len(g) else order
+
+
+def _nearest(geoms: np.ndarray, bounds: np.ndarray, boxes: np.ndarray, todo: np.ndarray, tree: shapely.STRtree, kpieces: np.ndarray,
+             lay: PreparedLayers, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest feature within *radius* of each footprint in *todo*: (footprint, feature, distance m).
+
+    Envelope candidates from the tree; exact distances only where the envelope
+    distance (a lower bound) could still beat the best distance found so far.
+    """
+    b = bounds[todo]
+    qi, qp = tree.query(boxes[todo])
+    empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
+    if len(qi) == 0:
+        return empty
+    gp = kpieces[qp]
+    pb = lay.piece_bounds[gp]
+    fbq = b[qi]
+    dx = np.maximum(np.maximum(pb[:, 0] - fbq[:, 2], fbq[:, 0] - pb[:, 2]), 0.0)
+    dy = np.maximum(np.maximum(pb[:, 1] - fbq[:, 3], fbq[:, 1] - pb[:, 3]), 0.0)
+    lower = np.hypot(dx, dy)
+    ok = lower <= radius
+    qi, gp, lower = qi[ok], gp[ok], lower[ok]
+    if len(qi) == 0:
+        return empty
+    dist = np.full(len(qi), np.inf)
+    first = _first_per_group(qi, lower)
+    dist[first] = shapely.distance(geoms[todo[qi[first]]], lay.pieces[gp[first]])
+    best = np.full(len(todo), np.inf)
+    best[qi[first]] = dist[first]
+    more = np.flatnonzero((lower < best[qi]) & np.isinf(dist))
+    if len(more):
+        dist[more] = shapely.distance(geoms[todo[qi[more]]], lay.pieces[gp[more]])
+    win = _first_per_group(qi, dist)
+    win = win[dist[win] <= radius]
+    return todo[qi[win]], lay.piece_feature[gp[win]], dist[win]
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / b, 0.0)
+
+
+def redline_district_pairs(fp_pos: np.ndarray, geoms: np.ndarray, modes: np.ndarray, lay: PreparedLayers,
+                       ) -> list[tuple[int, int]]:
+    """(footprint position, district feature) pairs where red-line overlap geometry lies in a district."""
+    if "district" not in lay.kind_trees or len(geoms) == 0:
+        return []
+    dtree, dpieces = lay.kind_trees["district"]
+    qi, qp = dtree.query(geoms, predicate="intersects")
+    if len(qi) == 0:
+        return []
+    pieces = lay.pieces[dpieces[qp]]
+    m = modes[qi]
+    inter = shapely.intersection(geoms[qi], pieces)
+    ok = np.where(m == POLYGON, shapely.area(inter) > 0,
+                  np.where(m == LINE, shapely.length(inter) > 0, shapely.relate_pattern(geoms[qi], pieces, INTERIORS_MEET)))
+    feats = lay.piece_feature[dpieces[qp]]
+    return sorted(set(zip(fp_pos[qi[ok]].tolist(), feats[ok].tolist())))
+
+
+def option_number(name: str, value: Any, unit: str, *, positive: bool = False) -> float:
+    """*value* as a finite float ≥ 0 (> 0 if *positive*), else ValueError naming the option.
+
+    NaN would compare False everywhere and silently switch off near misses or sliver flags.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number ({unit}), got {value!r}") from None
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '≥ 0'} ({unit}), got {value!r}")
+    return number

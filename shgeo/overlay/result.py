@@ -1,0 +1,392 @@
+"""What the overlay found: :class:`OverlayResult` — tidy hits, the spatial facts per footprint.
+
+Built by :func:`shgeo.overlay.overlay`; measures are final when it is built,
+overlap geometry spread over several pieces is dissolved on first access of
+:attr:`OverlayResult.hits`, and the ``facts`` dicts are built per footprint on
+first access.  All geometry in :data:`shgeo.crs.WORKING_CRS`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..crs import WORKING_CRS
+from ..inputs.footprints import LINE, POINT, POLYGON
+from .measures import FootprintArrays, MeasureOptions, redline_district_pairs
+from .pieces import INTERIORS_MEET, PreparedLayers, group_union
+
+__all__ = ["OverlayResult", "HIT_COLUMNS", "SPATIAL_KEYS"]
+
+#: Columns of :attr:`OverlayResult.hits`, in order.
+HIT_COLUMNS: Final = ("footprint_id", "kind", "feature_id", "name", "code", "category", "relation",
+                      "area_m2", "length_m", "share", "distance_m", "flags", "geometry")
+
+#: Keys of the decision interface's ``spatial`` block (DESIGN.md).
+SPATIAL_KEYS: Final = ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
+                       "districts", "redline_districts", "land", "sea", "island")
+
+_BOOL_KINDS: Final = {"redline": "redline", "core_zone": "core_zone"}
+_LIST_KINDS: Final = {  # fact key: (kind, attribute listed, fallback attribute)
+    "protected_area": ("protected_area", "category", "name"),
+    "water_source_l1": ("water_source_l1", "category", "name"),
+    "groundwater_village": ("groundwater_village", "code", "name"),
+    "districts": ("district", "name", "code"),
+}
+_SPLIT_KINDS: Final = {"land": "district", "sea": "sea", "island": "island"}
+_LIST_OF_KIND: Final = {k: (attr, fallback) for k, attr, fallback in _LIST_KINDS.values()}
+_EXPECTED_KINDS: Final = ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
+                          "district", "sea", "island")
+_CLASS_NAME: Final = {POLYGON: "polygon", LINE: "line", POINT: "point"}
+_MODE_NAME: Final = {POLYGON: "area", LINE: "length", POINT: "point"}
+
+
+
+class OverlayResult:
+    """What the overlay found: ``hits`` (tidy rows), ``facts`` per footprint, ``summary`` table.
+
+    ``hits``: one row per (footprint, kind, feature) overlap, and per (footprint,
+    kind) the nearest feature not overlapped within the search radius
+    (relation ``"near"``); columns :data:`HIT_COLUMNS`; geometry is the overlap
+    (WORKING_CRS), None for near misses.  Rows are ordered by footprint (input
+    order), kind (library order), relation, feature.
+    """
+
+    footprints: gpd.GeoDataFrame
+    kinds: list[str]
+
+    @classmethod
+    def from_measures(cls, fps: gpd.GeoDataFrame, fp: FootprintArrays, lay: PreparedLayers, cols: dict, *,
+               threads: int, options: MeasureOptions) -> OverlayResult:
+        self = cls()
+        self._threads = max(1, threads)
+        self._options = options
+        self.footprints = fps
+        self.kinds = list(lay.kinds)
+        ids = fps["footprint_id"].astype(str).to_numpy(dtype=object)
+        self._ids = ids
+        self._fp = fp
+        feat = lay.features
+        f = cols["feature"]
+        kind_code = lay.feature_kind[f]
+        order = np.lexsort((f, ~cols["overlap"], kind_code, cols["fp"]))
+        f = f[order]
+        data = {
+            "footprint_id": ids[cols["fp"][order]],
+            "kind": feat["kind"].to_numpy(dtype=object)[f],
+            "feature_id": feat["feature_id"].to_numpy(dtype=object)[f],
+            "name": feat["name"].to_numpy(dtype=object)[f],
+            "code": feat["code"].to_numpy(dtype=object)[f],
+            "category": feat["category"].to_numpy(dtype=object)[f],
+            "relation": np.where(cols["overlap"][order], "overlap", "near").astype(object),
+            "area_m2": cols["area_m2"][order],
+            "length_m": cols["length_m"][order],
+            "share": cols["share"][order],
+            "distance_m": cols["distance_m"][order],
+            "flags": cols["flags"][order],
+        }
+        self._table = pd.DataFrame(data)
+        self._geometry = cols["geometry"][order]
+        sorted_row = np.empty(len(order), dtype=np.int64)
+        sorted_row[order] = np.arange(len(order))
+        self._pending = (sorted_row[cols["defer_row"]], cols["defer_geom"])
+        self._fp_pos = cols["fp"][order]
+        self._feature = f
+        self._lay = lay
+        self._redline_districts = self._compute_redline_districts()
+        return self
+
+    @cached_property
+    def hits(self) -> gpd.GeoDataFrame:
+        """One row per overlap or near miss (columns :data:`HIT_COLUMNS`, WORKING_CRS).
+
+        Overlap geometries spread over several indexed pieces are dissolved here,
+        on first access (measures never depend on it: they are summed per piece).
+        """
+        geometry = self._geometry.copy()
+        rows, geoms = self._pending
+        if len(rows):
+            uniq, group = np.unique(rows, return_inverse=True)
+            n_batches = min(self._threads, max(1, len(uniq) // 256))
+            edges = np.linspace(0, len(uniq), n_batches + 1).astype(int)
+
+            def dissolve(b: int) -> None:
+                sel = (group >= edges[b]) & (group < edges[b + 1])
+                geometry[uniq[edges[b]:edges[b + 1]]] = group_union(geoms[sel], group[sel] - edges[b],
+                                                                     edges[b + 1] - edges[b])
+
+            if n_batches > 1:  # shapely releases the GIL: dissolve on the worker threads too
+                with ThreadPoolExecutor(max_workers=n_batches) as ex:
+                    list(ex.map(dissolve, range(n_batches)))
+            else:
+                dissolve(0)
+        return gpd.GeoDataFrame(self._table, geometry=gpd.GeoSeries(geometry, index=self._table.index,
+                                                                      crs=WORKING_CRS), crs=WORKING_CRS)
+
+    # -- facts -----------------------------------------------------------------
+
+    def _compute_redline_districts(self) -> dict[int, list[str]]:
+        """footprint position → names of the districts its red-line overlap lies in."""
+        lay, t = self._lay, self._table
+        if "redline" not in lay.kind_code or "district" not in lay.kind_code:
+            return {}
+        over = (t["relation"] == "overlap").to_numpy()
+        kind = t["kind"].to_numpy()
+        red = np.flatnonzero(over & (kind == "redline"))
+        if len(red) == 0:
+            return {}
+        out: dict[int, set[int]] = {}
+        # a footprint wholly inside one district: its red-line overlap is in that district
+        dist = np.flatnonzero(over & (kind == "district"))
+        full_rows = dist[t["share"].to_numpy()[dist] >= 1.0 - 1e-9]
+        full = dict(zip(self._fp_pos[full_rows].tolist(), self._feature[full_rows].tolist()))
+        red_pos = self._fp_pos[red]
+        in_full = np.array([p in full for p in red_pos.tolist()], dtype=bool)
+        for p in red_pos[in_full].tolist():
+            out.setdefault(p, set()).add(full[p])
+        rest = red[~in_full]
+        if len(rest):
+            pos = self._fp_pos[rest]
+            mode = self._fp.mode[pos]
+            geom = np.where(mode == POINT, self._fp.geom[pos], self._geometry[rest])
+            # deferred overlaps: their pieces (a partition of the overlap) stand in for the union
+            rows, pieces = self._pending
+            is_rest = np.isin(rows, rest)
+            row_to_pos = dict(zip(rest.tolist(), pos.tolist()))
+            ppos = np.array([row_to_pos[r] for r in rows[is_rest].tolist()], dtype=np.int64)
+            have = ~pd.isna(geom)
+            all_pos = np.concatenate([pos[have], ppos])
+            all_geom = np.concatenate([geom[have], pieces[is_rest]])
+            all_mode = self._fp.mode[all_pos]
+            for p, d in redline_district_pairs(all_pos, all_geom, all_mode, lay):
+                out.setdefault(p, set()).add(d)
+        names = lay.features["name"].to_numpy(dtype=object)
+        codes = lay.features["code"].to_numpy(dtype=object)
+        fids = lay.features["feature_id"].to_numpy(dtype=object)
+        # the same label as the ``districts`` list: name, else code, else feature_id
+        label = {d: next((str(v) for v in (names[d], codes[d]) if v is not None and str(v) != ""), str(fids[d]))
+                 for ds in out.values() for d in ds}
+        return {p: sorted({label[d] for d in ds}) for p, ds in out.items()}
+
+    @cached_property
+    def _land_beside_islands(self) -> dict[int, float | bool]:
+        """footprint position → land measure, for footprints overlapping both a district and an island.
+
+        Land is (footprint ∩ districts) − islands: m² for polygons (and discs), m of
+        the (centre) line for lines; for points, True where a point lies in a
+        district's interior and not in an island's.  Islands may lie inside a
+        district outline or outside every district.  Only overlapped features
+        count, as closed polygons like every overlap measure (a stretch of line
+        along the coast of an overlapped island is island, as in ``island_m``).
+        Computed for all such footprints at once.
+        """
+        lay, t = self._lay, self._table
+        if "district" not in lay.kind_code or "island" not in lay.kind_code:
+            return {}
+        over = (t["relation"] == "overlap").to_numpy()
+        kind = t["kind"].to_numpy()
+        d_rows = np.flatnonzero(over & (kind == "district"))
+        i_rows = np.flatnonzero(over & (kind == "island"))
+        both = np.intersect1d(self._fp_pos[d_rows], self._fp_pos[i_rows])
+        if len(both) == 0:
+            return {}
+        fp, nf = self._fp, max(len(lay.features), 1)
+        hit_keys = self._fp_pos[np.r_[d_rows, i_rows]] * nf + self._feature[np.r_[d_rows, i_rows]]
+        out: dict[int, float | bool] = {}
+
+        pts = both[fp.mode[both] == POINT]
+        if len(pts):  # per point: in a hit district's interior and in no hit island's interior
+            parts, pidx = shapely.get_parts(fp.geom[pts], return_index=True)
+            rows = np.r_[d_rows, i_rows]
+            rows = rows[np.isin(self._fp_pos[rows], pts)]
+            part_of = pd.DataFrame({"fp": pts[pidx], "part": np.arange(len(parts))})
+            hit = pd.DataFrame({"fp": self._fp_pos[rows], "feature": self._feature[rows],
+                                "island": lay.feature_kind[self._feature[rows]] == lay.kind_code["island"]})
+            pairs = part_of.merge(hit, on="fp")
+            inside = shapely.relate_pattern(parts[pairs["part"].to_numpy()],
+                                            lay.feature_geoms[pairs["feature"].to_numpy()], INTERIORS_MEET)
+            pairs["in_district"] = inside & ~pairs["island"].to_numpy()
+            pairs["in_island"] = inside & pairs["island"].to_numpy()
+            per_part = pairs.groupby(["fp", "part"])[["in_district", "in_island"]].any()
+            land = (per_part["in_district"] & ~per_part["in_island"]).groupby(level="fp").any()
+            out.update({int(k): bool(v) for k, v in land.items()})
+
+        rest = both[fp.mode[both] != POINT]
+        if len(rest):
+            is_line = fp.cls[rest] == LINE
+            geom = np.where(is_line, fp.line[rest], fp.geom[rest])  # lines: measured along the centre line
+            n = len(rest)
+
+            def hit_pieces(kind: str) -> tuple[np.ndarray, np.ndarray]:
+                ktree, kpieces = lay.kind_trees[kind]
+                q, kp = ktree.query(geom, predicate="intersects")
+                gp = kpieces[kp]
+                keep = np.isin(rest[q] * nf + lay.piece_feature[gp], hit_keys)
+                return q[keep], gp[keep]
+
+            q, gp = hit_pieces("district")
+            districts = group_union(shapely.intersection(geom[q], lay.pieces[gp]), q, n)
+            q, gp = hit_pieces("island")
+            islands = group_union(lay.pieces[gp], q, n)  # the island pieces dissolve into the islands
+            districts = np.where(pd.isna(districts), shapely.Polygon(), districts)
+            islands = np.where(pd.isna(islands), shapely.Polygon(), islands)
+            land = shapely.difference(districts, islands)
+            value = np.where(is_line, shapely.length(land), shapely.area(land))
+            out.update(zip(rest.tolist(), value.tolist()))
+        return out
+
+    @cached_property
+    def _rows_by_fp(self) -> dict[int, range]:
+        pos = self._fp_pos
+        if len(pos) == 0:
+            return {}
+        starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+        ends = np.r_[starts[1:], len(pos)]
+        return {p: range(s, e) for p, s, e in zip(pos[starts].tolist(), starts.tolist(), ends.tolist())}
+
+    @cached_property
+    def _pos_of_id(self) -> dict[str, int]:
+        return {fid: k for k, fid in enumerate(self._ids)}
+
+    @cached_property
+    def _cols(self) -> dict[str, list]:
+        """The hit columns as Python lists (fast per-row access when building facts)."""
+        h = self._table
+        cols = {c: h[c].tolist() for c in ("relation", "kind", "feature_id", "name", "code", "category", "flags",
+                                            "area_m2", "length_m", "share")}
+        for c in ("name", "code", "category"):
+            cols[c] = [None if v is None or v != v else str(v) for v in cols[c]]
+        cols["feature_id"] = [str(v) for v in cols["feature_id"]]
+        return cols
+
+    @cached_property
+    def _fp_lists(self) -> tuple[list, list, list, list]:
+        fp = self._fp
+        return fp.cls.tolist(), fp.mode.tolist(), fp.area.tolist(), fp.length.tolist()
+
+    def _facts_of(self, footprint_id: str) -> dict:
+        try:
+            pos = self._pos_of_id[str(footprint_id)]
+        except KeyError:
+            raise KeyError(f"no footprint {footprint_id!r} in this overlay result") from None
+        return self._facts_at(pos)
+
+    def _facts_at(self, pos: int) -> dict:
+        c = self._cols
+        kinds = self._kind_set
+        rel, kind_col, share_col = c["relation"], c["kind"], c["share"]
+        cls_l, mode_l, area_l, length_l = self._fp_lists
+        cls, mode = cls_l[pos], mode_l[pos]
+        measure = c["length_m"] if cls == LINE else c["area_m2"]
+        found: dict[str, set] = {}
+        sums = {"district": 0.0, "sea": 0.0, "island": 0.0}
+        shares: dict[str, float] = {}
+        flags: set[str] = set()
+        for r in self._rows_by_fp.get(pos, ()):
+            if rel[r] != "overlap":
+                continue
+            k = kind_col[r]
+            found.setdefault(k, set())
+            if c["flags"][r]:
+                flags.add(c["flags"][r])
+            if k in sums:
+                sums[k] += measure[r]
+            spec = _LIST_OF_KIND.get(k)
+            if spec is not None:  # never drop a hit: an unnamed feature is listed by its feature_id
+                found[k].add(c[spec[0]][r] or c[spec[1]][r] or c["feature_id"][r])
+            if k == "district":
+                label = c["name"][r] or c["code"][r] or c["feature_id"][r]
+                shares[label] = shares.get(label, 0.0) + share_col[r]
+        facts: dict[str, Any] = {}
+        for key, k in _BOOL_KINDS.items():
+            facts[key] = (k in found) if k in kinds else None
+        for key, (k, _, _) in _LIST_KINDS.items():
+            facts[key] = sorted(found.get(k, ())) if k in kinds else None
+        facts["redline_districts"] = (self._redline_districts.get(pos, []) if "redline" in kinds
+                                      and "district" in kinds else None)
+        for key, k in _SPLIT_KINDS.items():
+            facts[key] = (k in found) if k in kinds else None
+        land = sums["district"]
+        if facts["land"] and facts["island"]:
+            # the district outlines include the uninhabited islands: land is what lies in a
+            # district but not on an island (beyond digitising noise), measured exactly
+            land = self._land_beside_islands[pos]
+            if mode == POINT:
+                facts["land"] = bool(land)
+            else:
+                tol = self._options.sliver_length_m if cls == LINE else self._options.sliver_area_m2
+                facts["land"] = land > tol
+        flag_list = sorted(flags)
+        repair = self._repairs.get(self._ids[pos])
+        if repair:
+            flag_list.append("repaired_geometry")
+        details: dict[str, Any] = {
+            "geometry_type": _CLASS_NAME[cls],
+            "measured_as": _MODE_NAME[mode],
+            "area_m2": area_l[pos] if mode == POLYGON else 0.0,
+            "length_m": length_l[pos],
+            "district_shares": shares,
+            "outside_districts_share": (max(0.0, 1.0 - sum(shares.values())) if "district" in kinds else None),
+            "flags": flag_list,
+            "missing_kinds": list(self._missing),
+        }
+        if repair:
+            details["repair"] = repair
+        if mode != POINT:
+            unit = "_m" if cls == LINE else "_m2"
+            for key, k in _SPLIT_KINDS.items():
+                details[key + unit] = sums[k] if k in kinds else None
+            if "district" in kinds and "island" in kinds:
+                details["land" + unit] = float(land) if "island" in found else sums["district"]
+        facts["details"] = details
+        return facts
+
+    @cached_property
+    def _kind_set(self) -> frozenset[str]:
+        return frozenset(self.kinds)
+
+    @cached_property
+    def _missing(self) -> list[str]:
+        return [k for k in _EXPECTED_KINDS if k not in self._kind_set]
+
+    @cached_property
+    def _repairs(self) -> dict[str, str]:
+        return dict(self.footprints.attrs.get("repairs", {}))
+
+    @cached_property
+    def facts(self) -> dict[str, dict]:
+        """footprint_id → the ``spatial`` block plus ``details``.
+
+        ``details``: geometry_type, measured_as, area_m2, length_m,
+        district_shares {name: share}, outside_districts_share, land/sea/island
+        measures (``_m2``, or ``_m`` for lines), flags, missing_kinds.  Keys of
+        kinds absent from the library are None (unknown), never False.  Built
+        on first access.
+        """
+        return {fid: self._facts_at(k) for k, fid in enumerate(self._ids)}
+
+    def spatial(self, footprint_id: str) -> dict:
+        """The decision interface's ``spatial`` block for one footprint (JSON-ready)."""
+        facts = self._facts_of(footprint_id)
+        return {k: facts[k] for k in SPATIAL_KEYS}
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row per footprint: footprint_id and the ``spatial`` block (lists as ';'-joined text)."""
+        rows = []
+        for fid in self._ids:
+            sp = self.spatial(fid)
+            rows.append({"footprint_id": fid, **{k: ";".join(v) if isinstance(v, list) else v
+                                                  for k, v in sp.items()}})
+        return pd.DataFrame(rows, columns=["footprint_id", *SPATIAL_KEYS])
+
+    def __repr__(self) -> str:
+        n_over = int((self._table["relation"] == "overlap").sum())
+        return (f"<OverlayResult {len(self._ids)} footprints, {n_over} overlaps, "
+                f"{len(self._table) - n_over} near misses, kinds={self.kinds}>")

@@ -1,0 +1,70 @@
+"""The public results of :func:`shgeo.screen`: the records, with maps and saving.
+
+:class:`ProjectResult` and :class:`ScreenResult` are the records of
+:mod:`shgeo.records` plus what a notebook wants from them: ``.map()`` (folium,
+inline in Jupyter), ``.summary`` (pandas) and ``.save(out)`` (the same outputs
+as the CLI).  They call the output stage (:mod:`shgeo.outputs`); the output
+stage renders records and never imports this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .records import ProjectRecord, ScreenRecord
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+
+__all__ = ["ProjectResult", "ScreenResult"]
+
+
+class ProjectResult(ProjectRecord):
+    """One project's screening: facts, overlaps, findings; or why it could not be screened."""
+
+    def map(self, *, tiles: str | None = None) -> folium.Map:
+        """A folium map of the footprint, its overlaps and the layers around it (EPSG:4326 for display)."""
+        from .errors import ShgeoError
+        from .outputs.maps import project_map
+
+        if self.footprint is None:
+            raise ShgeoError(f"project {self.project_id!r} was not screened: {self.error}")
+        return project_map(self, self.library, tiles=tiles)
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.map()._repr_html_()
+
+
+class ScreenResult(ScreenRecord):
+    """All projects of one screening run, in input order."""
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per project: outcome, level, domain, the spatial facts, reason if not screened."""
+        from .outputs.summary import summary_rows
+
+        return pd.DataFrame(summary_rows(self))
+
+    def map(self, project_id: str | None = None, *, tiles: str | None = None) -> folium.Map:
+        """A folium map of one project, or of all screened projects when *project_id* is None."""
+        from .outputs.maps import batch_map
+
+        if project_id is not None:
+            return self[project_id].map(tiles=tiles)
+        return batch_map(self, tiles=tiles)
+
+    def save(self, out: str | Path, *, tiles: str | None = None, force: bool = False) -> Path:
+        """Write every report, map, ``summary.csv``, ``summary.gpkg`` and ``index.html`` into *out*.
+
+        Projects whose report.json carries the same fingerprint are not rewritten
+        unless *force*.  Returns the path of ``index.html``.
+        """
+        from .outputs.writer import save_outputs
+
+        return save_outputs(self, Path(out), tiles=tiles, force=force).index
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.summary.to_html()

@@ -1,0 +1,230 @@
+"""``shgeo screen`` end to end: outputs, exit codes, resume and --force, bad inputs, attributes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, box
+
+from shgeo.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_PROJECTS = ROOT / "data" / "sample" / "projects"
+AS_OF = ["--as-of", "2025-06-01"]
+OLD = 1_000_000_000  # a timestamp long past: files a re-run leaves alone keep it
+
+
+def _summary(out: Path) -> dict[str, dict[str, str]]:
+    text = (out / "summary.csv").read_text(encoding="utf-8-sig")
+    return {row["project_id"]: row for row in csv.DictReader(text.splitlines())}
+
+
+def _age(out: Path) -> None:
+    for path in out.rglob("*"):
+        if path.is_file():
+            os.utime(path, (OLD, OLD))
+
+
+def _untouched(folder: Path) -> bool:
+    return all(int((folder / name).stat().st_mtime) == OLD for name in ("report.json", "report.html", "map.html"))
+
+
+def _projects(tmp_path: Path, name: str = "projects.geojson", **columns) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    gdf = gpd.GeoDataFrame(
+        {"项目编号": ["A", "B"], **columns},
+        geometry=[box(121.455, 31.175, 121.459, 31.178), LineString([(121.10, 30.93), (121.10, 31.07)])],
+        crs="EPSG:4490",
+    )
+    gdf.to_file(folder / name)
+    return folder
+
+
+def test_sample_projects_end_to_end_then_resume_and_force(tmp_path, capsys):
+    out = tmp_path / "shgeo-out"
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), *AS_OF]) == 0
+    printed = capsys.readouterr().out
+    assert f"index: {(out / 'index.html').resolve()}" in printed
+    rows = _summary(out)
+    assert len(rows) == 12 and all(r["status"] == "screened" for r in rows.values())
+    for pid in rows:
+        for name in ("report.json", "report.html", "map.html"):
+            assert (out / pid / name).is_file()
+    assert (out / "summary.gpkg").is_file() and (out / "index.html").is_file()
+
+    _age(out)
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), *AS_OF]) == 0
+    assert all(_untouched(out / pid) for pid in rows)
+    assert "0 written, 12 unchanged" in capsys.readouterr().err
+
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), *AS_OF, "--force"]) == 0
+    assert not any(_untouched(out / pid) for pid in rows)
+
+    _age(out)  # another date is another screening: everything is redone
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), "--as-of", "2025-07-01"]) == 0
+    assert not any(_untouched(out / pid) for pid in rows)
+
+
+def test_changed_attributes_redo_only_that_project(tmp_path):
+    folder = _projects(tmp_path)
+    out = tmp_path / "out"
+    attrs = tmp_path / "attrs.csv"
+    attrs.write_text("项目编号,活动类别\nB,6\n", encoding="utf-8")
+    assert main(["screen", str(folder), "--out", str(out), "--attributes", str(attrs), *AS_OF]) == 0
+    assert json.loads((out / "B" / "report.json").read_text(encoding="utf-8"))["project"] == {"activity": "6"}
+    _age(out)
+    attrs.write_text("项目编号,活动类别,是否新建架空线\nB,6,是\n", encoding="utf-8")
+    assert main(["screen", str(folder), "--out", str(out), "--attributes", str(attrs), *AS_OF]) == 0
+    assert _untouched(out / "A") and not _untouched(out / "B")
+    report = json.loads((out / "B" / "report.json").read_text(encoding="utf-8"))
+    assert report["project"] == {"activity": "6", "new_overhead_line": True}
+
+
+def test_bad_project_among_good_ones(tmp_path, capsys):
+    folder = _projects(tmp_path)
+    (folder / "broken.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    gpd.GeoDataFrame({"项目编号": ["far"]}, geometry=[box(116.3, 39.9, 116.4, 40.0)], crs="EPSG:4490").to_file(
+        folder / "beijing.geojson")
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), *AS_OF]) == 1
+    rows = _summary(out)
+    assert rows["A"]["status"] == rows["B"]["status"] == "screened"
+    assert rows["broken"]["status"] == "not_screened" and rows["broken"]["reason"]
+    assert rows["beijing"]["status"] == "not_screened" and "Shanghai" in rows["beijing"]["reason"]
+    assert (out / "A" / "report.json").is_file() and not (out / "broken").exists()
+    err = capsys.readouterr().err
+    assert "not screened: broken" in err
+    assert "broken" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_bad_attribute_value_is_listed_not_fatal(tmp_path):
+    folder = _projects(tmp_path, 是否新建架空线=["是", "大概"])
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), *AS_OF]) == 1
+    rows = _summary(out)
+    assert rows["A"]["status"] == "screened"
+    assert rows["B"]["status"] == "not_screened" and "大概" in rows["B"]["reason"]
+
+
+@pytest.mark.parametrize("args", [
+    ["screen", "{folder}", "--out", "{folder}/out"],                  # outputs inside an input folder
+    ["screen", "{folder}", "--out", "{folder}"],
+    ["screen", "{tmp}/missing.shp"],                                  # no such input
+    ["screen", "{folder}/broken.geojson", "--out", "{tmp}/out"],      # the only input is unreadable
+    ["screen", "{folder}", "--out", "{tmp}/out", "--tiles", "satellite"],
+    ["screen", "{folder}", "--out", "{tmp}/out", "--as-of", "yesterday"],
+    ["screen", "{folder}", "--out", "{tmp}/out", "--manifest", "{tmp}/nope.toml"],
+])
+def test_usage_errors_exit_2(tmp_path, args):
+    folder = _projects(tmp_path)
+    (folder / "broken.geojson").write_text("{", encoding="utf-8")
+    argv = [a.format(folder=folder, tmp=tmp_path) for a in args]
+    assert main(argv) == 2
+    assert not (folder / "out").exists()
+
+
+def test_id_field_per_file_and_crs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    gdf = gpd.GeoDataFrame({"code": ["X-1", "X-2"]},
+                           geometry=[box(121.455, 31.175, 121.459, 31.178), box(121.46, 31.175, 121.462, 31.178)])
+    with pytest.warns(UserWarning, match="crs"):  # pyogrio warns too: we mean it
+        gdf.to_file(folder / "no_crs.shp")  # a shapefile without .prj
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), *AS_OF]) == 2  # no CRS: refused
+    assert main(["screen", str(folder), "--out", str(out), "--crs", "EPSG:4490", "--id-field", "code", *AS_OF]) == 0
+    assert set(_summary(out)) == {"X-1", "X-2"}
+    out2 = tmp_path / "out2"
+    assert main(["screen", str(folder), "--out", str(out2), "--crs", "EPSG:4490", "--per-file", *AS_OF]) == 0
+    assert set(_summary(out2)) == {"no_crs"}
+
+
+def test_avoidance_in_json_html_and_map(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    gpd.GeoDataFrame({"项目编号": ["LINE"], "活动类别": ["6"]},
+                     geometry=[LineString([(121.10, 30.93), (121.10, 31.07)])], crs="EPSG:4490").to_file(
+        folder / "line.geojson")
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), "--avoidance", *AS_OF]) == 0
+    report = json.loads((out / "LINE" / "report.json").read_text(encoding="utf-8"))
+    block = report["avoidance"]
+    assert {"avoidable", "verdict_zh", "best_alternative_length_m", "redline_length_m"} <= set(block)
+    page = (out / "LINE" / "report.html").read_text(encoding="utf-8")
+    assert "避让分析" in page and block["verdict_zh"] in page and "原方案路径" in page and "替代路径" in page
+    if block.get("alternative"):
+        assert "避让替代路径" in (out / "LINE" / "map.html").read_text(encoding="utf-8")
+    _age(out)
+    assert main(["screen", str(folder), "--out", str(out), "--avoidance", *AS_OF]) == 0
+    assert _untouched(out / "LINE")
+
+
+def test_missing_id_field_exits_2_with_the_message(tmp_path, capsys):
+    folder = _projects(tmp_path)
+    assert main(["screen", str(folder / "projects.geojson"), "--out", str(tmp_path / "out"),
+                 "--id-field", "nope", *AS_OF]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_repeated_ids_in_the_id_field_exit_2(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    gpd.GeoDataFrame({"code": ["A", "A", "B"]},
+                     geometry=[box(121.455, 31.175, 121.459, 31.178), box(121.46, 31.175, 121.462, 31.178),
+                               box(121.465, 31.175, 121.467, 31.178)], crs="EPSG:4490").to_file(folder / "dup.gpkg")
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--id-field", "code", *AS_OF]) == 2
+    assert "code" in capsys.readouterr().err
+    _projects(tmp_path)  # a readable file beside it: the bad file is listed, the run goes on
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--id-field", "项目编号", *AS_OF]) == 1
+    rows = _summary(tmp_path / "out")
+    assert rows["dup"]["status"] == "not_screened" and "项目编号" in rows["dup"]["reason"]
+    assert rows["A"]["status"] == "screened"
+
+
+def test_bad_cell_in_attributes_csv_fails_only_that_project(tmp_path):
+    folder = _projects(tmp_path)
+    attrs = tmp_path / "attrs2.csv"
+    attrs.write_text("项目编号,是否国家重大项目\nA,是\nB,也许\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), "--attributes", str(attrs), *AS_OF]) == 1
+    rows = _summary(out)
+    assert rows["A"]["status"] == "screened"
+    assert rows["B"]["status"] == "not_screened" and rows["B"]["reason"].count("national_major") == 1
+    assert "attrs2.csv: line 3" in rows["B"]["reason"]
+
+
+def test_outputs_beside_an_input_file_are_not_read_back(tmp_path):
+    folder = _projects(tmp_path)
+    out = folder / "out"
+    assert main(["screen", str(folder / "projects.geojson"), "--out", str(out), *AS_OF]) == 0
+    out2 = tmp_path / "out2"
+    assert main(["screen", str(folder), "--out", str(out2), *AS_OF]) == 0
+    assert set(_summary(out2)) == {"A", "B"}
+
+
+def test_layer_encoding_and_csv_column_options(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    base = gpd.GeoDataFrame({"项目编号": ["G1"]}, geometry=[box(121.455, 31.175, 121.459, 31.178)], crs="EPSG:4490")
+    base.to_file(folder / "multi.gpkg", layer="first")
+    base.assign(项目编号=["G2"]).to_file(folder / "multi.gpkg", layer="second")
+    out = tmp_path / "out"
+    assert main(["screen", str(folder / "multi.gpkg"), "--layer", "second", "--out", str(out), *AS_OF]) == 0
+    assert set(_summary(out)) == {"G2"}
+    csv_path = tmp_path / "pts.csv"
+    csv_path.write_text("项目编号,东经,北纬\nC1,121.457,31.176\n", encoding="gbk")
+    out2 = tmp_path / "out2"
+    assert main(["screen", str(csv_path), "--encoding", "gbk", "--lon-field", "东经", "--lat-field", "北纬",
+                 "--crs", "EPSG:4490", "--out", str(out2), *AS_OF]) == 0
+    assert set(_summary(out2)) == {"C1"}
+    wkt = tmp_path / "wkt.csv"
+    wkt.write_text('项目编号,形状\nW1,"POINT (121.457 31.176)"\n', encoding="utf-8")
+    out3 = tmp_path / "out3"
+    assert main(["screen", str(wkt), "--wkt-field", "形状", "--crs", "EPSG:4490", "--out", str(out3), *AS_OF]) == 0
+    assert set(_summary(out3)) == {"W1"}
