@@ -207,10 +207,9 @@ def overlay(
         part["fp"] += s.start
         part["defer_row"] = part["defer_row"] + offset
         offset += len(part["fp"])
-    empty = overlay_chunk(fp.take(slice(0, 0)), lay, lay.pieces[:0], opt)
+    empty = overlay_chunk(fp.take(slice(0, 0)), lay, lay.worker_pieces(1)[0], opt)
     cols = {k: np.concatenate([empty[k], *(pt[k] for pt in parts)]) for k in empty}
     result = OverlayResult.from_measures(fps, fp, lay, cols, threads=workers, options=opt)
-    shapely.destroy_prepared(fp.geom)  # the caller's geometry objects are returned as they came
     return result
 
 

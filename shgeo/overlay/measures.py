@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from ..inputs.footprints import LINE, POINT, POLYGON, geometry_class
-from .pieces import INTERIORS_MEET, PreparedLayers, group_union
+from .pieces import INTERIORS_MEET, PreparedLayers, WorkerGeometry, group_union
 
 __all__ = ["MeasureOptions", "FootprintArrays", "footprint_arrays", "overlay_chunk", "redline_district_pairs",
            "option_number", "POSSIBLE_BOUNDARY_MISMATCH"]
@@ -49,91 +49,121 @@ class FootprintArrays:
     mode: np.ndarray  # how overlaps are measured: POLYGON (area), LINE (length), POINT (inside)
     area: np.ndarray
     length: np.ndarray
+    n_parts: np.ndarray  # number of parts (a MultiPoint's share is the fraction of its points inside)
+    bounds: np.ndarray  # (n, 4) envelopes of ``geom``
 
-    def take(self, sl: slice) -> FootprintArrays:
-        return FootprintArrays(*(getattr(self, f)[sl] for f in ("geom", "line", "cls", "mode", "area", "length")))
+    def take(self, sl: slice | np.ndarray) -> FootprintArrays:
+        return FootprintArrays(*(getattr(self, f)[sl] for f in _FP_FIELDS))
+
+    @staticmethod
+    def concat(parts: list[FootprintArrays]) -> FootprintArrays:
+        return FootprintArrays(*(np.concatenate([getattr(a, f) for a in parts]) for f in _FP_FIELDS))
+
+
+_FP_FIELDS: Final = ("geom", "line", "cls", "mode", "area", "length", "n_parts", "bounds")
 
 
 def footprint_arrays(geoms: np.ndarray, line_width_m: float | None, point_radius_m: float | None) -> FootprintArrays:
+    """Measuring arrays of prepared footprint geometries (WORKING_CRS); the geometries are not modified."""
     cls = geometry_class(geoms)
     geom = geoms.copy()
     mode = cls.copy()
     line = np.where(cls == LINE, geoms, None)
     if line_width_m is not None:
-        line_width_m = option_number("line_width_m", line_width_m, "m", positive=True)
         sel = cls == LINE
         geom[sel] = shapely.buffer(geoms[sel], line_width_m / 2.0, cap_style="flat", quad_segs=_QUAD_SEGS)
         mode[sel] = POLYGON
     if point_radius_m is not None:
-        point_radius_m = option_number("point_radius_m", point_radius_m, "m", positive=True)
         sel = cls == POINT
         geom[sel] = shapely.buffer(geoms[sel], point_radius_m, quad_segs=_QUAD_SEGS)
         mode[sel] = POLYGON
-    # each footprint is used by one worker thread only, and prepared; a geometry object that occurs
-    # twice (e.g. concatenated frames) is copied so no prepared object is shared between threads
-    seen: set[int] = set()
-    for k in np.flatnonzero(shapely.is_prepared(geom)):  # the caller's own preparation: leave it alone
-        seen.add(id(geom[k]))
-    dup = [k for k, g in enumerate(geom.tolist()) if id(g) in seen or seen.add(id(g))]
-    if dup:
-        geom[dup] = shapely.from_wkb(shapely.to_wkb(geom[dup]))
-    shapely.prepare(geom)
     return FootprintArrays(geom=geom, line=line, cls=cls, mode=mode, area=shapely.area(geom),
-                       length=np.where(cls == LINE, shapely.length(geoms), 0.0))
+                           length=np.where(cls == LINE, shapely.length(geoms), 0.0),
+                           n_parts=shapely.get_num_geometries(geom), bounds=shapely.bounds(geom))
 
 
-def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray):
+def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry, i: np.ndarray, p: np.ndarray):
     """Exact measures of candidate pairs (footprint i, piece p).
 
-    Returns area, length, hit (interior meets interior), maybe (needs a check
-    against the whole feature: on a piece boundary only) and the pair geometry.
+    *i*, *p*: pairs that meet (closed sets).  Returns the measured pairs, as
+    ``(i, p, area, length, hit, maybe, geom)``:
+    hit (interior meets interior), maybe (meets on a piece boundary only:
+    decided against the whole feature).  Predicates run on this thread's
+    prepared pieces and features.  A footprint in the interior of a piece, or
+    meeting several pieces of a feature while lying in the feature's interior,
+    is measured whole (one pair stands for the group); an intersection is
+    computed only where a footprint crosses a feature's boundary.
     """
+    mode = fp.mode[i]
+    simple = (mode != POINT) | (fp.n_parts[i] == 1)  # MultiPoints: per point, below
+    inside = np.zeros(len(i), dtype=bool)
+    s = np.flatnonzero(simple)
+    inside[s] = shapely.contains_properly(prep.pieces[p[s]], fp.geom[i[s]])
+    f = lay.piece_feature[p]
+    _, inv, cnt = np.unique(i.astype(np.int64) * max(len(lay.features), 1) + f, return_inverse=True,
+                            return_counts=True)
+    g_whole = np.bincount(inv, weights=inside, minlength=len(cnt)) > 0
+    cross = np.flatnonzero(simple & (cnt[inv] > 1) & ~g_whole[inv])
+    if len(cross):  # across cuts between pieces: inside the whole feature?
+        first = cross[np.unique(inv[cross], return_index=True)[1]]
+        ok = shapely.contains_properly(prep.features[f[first]], fp.geom[i[first]])
+        g_whole[inv[first[ok]]] = True
+    lead = np.zeros(len(i), dtype=bool)
+    lead[np.unique(inv, return_index=True)[1]] = True
+    whole = g_whole[inv]
+    keep = ~whole | lead
+    i, p, whole = i[keep], p[keep], whole[keep]
+    mode = fp.mode[i]
     n = len(i)
     area = np.zeros(n)
     length = np.zeros(n)
-    hit = np.zeros(n, dtype=bool)
+    hit = whole.copy()
     maybe = np.zeros(n, dtype=bool)
     geom = np.empty(n, dtype=object)
-    mode = fp.mode[i]
+    w = np.flatnonzero(whole)
+    iw = i[w]
+    area[w] = np.where(mode[w] == POLYGON, fp.area[iw], 0.0)
+    length[w] = fp.length[iw]
+    geom[w] = fp.geom[iw]
 
-    a = np.flatnonzero(mode == POLYGON)
+    a = np.flatnonzero((mode == POLYGON) & ~whole)
     if len(a):
         ia, pa = i[a], p[a]
-        inside = shapely.contains_properly(pieces[pa], fp.geom[ia])  # footprint inside the piece
-        inn, out = a[inside], a[~inside]
-        area[inn] = fp.area[i[inn]]
-        geom[inn] = fp.geom[i[inn]]
-        covers = shapely.contains_properly(fp.geom[i[out]], pieces[p[out]])  # piece inside the footprint
-        cov, out = out[covers], out[~covers]
-        area[cov] = lay.piece_area[p[cov]]
-        geom[cov] = lay.pieces[p[cov]]  # the shared, unprepared piece
-        inter = shapely.intersection(fp.geom[i[out]], pieces[p[out]])
-        area[out] = shapely.area(inter)
-        geom[out] = inter
+        pb, fb = lay.piece_bounds[pa], fp.bounds[ia]
+        maybe_in = (pb[:, 0] >= fb[:, 0]) & (pb[:, 1] >= fb[:, 1]) & (pb[:, 2] <= fb[:, 2]) & (pb[:, 3] <= fb[:, 3])
+        cov = np.zeros(len(a), dtype=bool)
+        m = np.flatnonzero(maybe_in)
+        cov[m] = shapely.contains_properly(fp.geom[ia[m]], lay.pieces[pa[m]])  # piece inside the footprint
+        c, o = a[cov], a[~cov]
+        area[c] = lay.piece_area[p[c]]
+        geom[c] = lay.pieces[p[c]]  # the shared, unprepared piece
+        inter = shapely.intersection(fp.geom[i[o]], lay.pieces[p[o]])
+        area[o] = shapely.area(inter)
+        geom[o] = inter
         hit[a] = area[a] > 0
         wide = a[fp.cls[ia] == LINE]  # wide lines: also their centre-line length
         if len(wide):
-            length[wide] = shapely.length(shapely.intersection(fp.line[i[wide]], pieces[p[wide]]))
+            length[wide] = shapely.length(shapely.intersection(fp.line[i[wide]], lay.pieces[p[wide]]))
 
-    li = np.flatnonzero(mode == LINE)
+    li = np.flatnonzero((mode == LINE) & ~whole)
     if len(li):
         il, pl = i[li], p[li]
-        inter = shapely.intersection(fp.geom[il], pieces[pl])
+        inter = shapely.intersection(fp.geom[il], lay.pieces[pl])
         length[li] = shapely.length(inter)
         geom[li] = inter
         pos = length[li] > 0
-        interior = pos & ~shapely.touches(pieces[pl], fp.geom[il])
+        interior = pos & ~shapely.touches(prep.pieces[pl], fp.geom[il])
         hit[li] = interior
         maybe[li] = pos & ~interior
 
-    pt = np.flatnonzero(mode == POINT)
+    pt = np.flatnonzero((mode == POINT) & ~whole)
     if len(pt):
         ip, pp = i[pt], p[pt]
-        inside = shapely.relate_pattern(fp.geom[ip], pieces[pp], INTERIORS_MEET)  # a point in the interior
+        inside = shapely.relate_pattern(fp.geom[ip], lay.pieces[pp], INTERIORS_MEET)  # a point in the interior
         hit[pt] = inside
         maybe[pt] = ~inside
         geom[pt] = np.where(inside, fp.geom[ip], None)
-    return area, length, hit, maybe, geom
+    return i, p, area, length, hit, maybe, geom
 
 
 def _single_count_lengths(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray,
@@ -168,14 +198,16 @@ def _single_count_lengths(fp: FootprintArrays, lay: PreparedLayers, pieces: np.n
     return g_length
 
 
-def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, opt: MeasureOptions) -> dict[str, np.ndarray]:
+def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry,
+                  opt: MeasureOptions) -> dict[str, np.ndarray]:
     """Overlaps and near misses of one chunk of footprints (indices local to the chunk).
 
-    *pieces*: this worker thread's prepared copy of ``lay.pieces``.
+    *prep*: this worker thread's prepared copies of the pieces and features.
     """
     nf = len(lay.features)
     i, p = lay.tree.query(fp.geom, predicate="intersects")
-    area, length, hit, maybe, pgeom = _pair_measures(fp, lay, pieces, i, p)
+    i, p, area, length, hit, maybe, pgeom = _pair_measures(fp, lay, prep, i, p)
+    pieces = prep.pieces
     g = lay.piece_feature[p]
     key = i.astype(np.int64) * max(nf, 1) + g
     ukey, inv = np.unique(key, return_inverse=True)

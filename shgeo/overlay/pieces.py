@@ -22,7 +22,7 @@ import shapely
 from ..crs import WORKING_CRS
 from ..errors import LayerError
 
-__all__ = ["subdivide", "PreparedLayers", "prepare_layers", "group_union", "DEFAULT_MAX_VERTICES",
+__all__ = ["subdivide", "PreparedLayers", "WorkerGeometry", "prepare_layers", "group_union", "DEFAULT_MAX_VERTICES",
            "INTERIORS_MEET"]
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ class PreparedLayers:
     #: kind code (index into ``kinds``) of each feature
     feature_kind: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
-    _copies: list[np.ndarray] = field(default_factory=list)
+    _copies: list[WorkerGeometry] = field(default_factory=list)
     #: held while an overlay uses the prepared copies (they must not be shared between threads)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -159,8 +159,8 @@ class PreparedLayers:
         """Number of indexed pieces."""
         return len(self.pieces)
 
-    def worker_pieces(self, workers: int) -> list[np.ndarray]:
-        """One prepared copy of :attr:`pieces` per worker thread.
+    def worker_pieces(self, workers: int) -> list[WorkerGeometry]:
+        """One prepared copy of :attr:`pieces` and :attr:`feature_geoms` per worker thread.
 
         GEOS prepared geometries are not thread-safe (lazily built indexes and
         mutable segment-intersection state, libgeos/geos#825), so each worker
@@ -169,10 +169,20 @@ class PreparedLayers:
         exact (WKB round trip) and kept for reuse.
         """
         while len(self._copies) < workers:
-            copy = shapely.from_wkb(shapely.to_wkb(self.pieces))
-            shapely.prepare(copy)
-            self._copies.append(copy)
+            pieces = shapely.from_wkb(shapely.to_wkb(self.pieces))
+            features = shapely.from_wkb(shapely.to_wkb(self.feature_geoms))
+            shapely.prepare(pieces)
+            shapely.prepare(features)
+            self._copies.append(WorkerGeometry(pieces, features))
         return self._copies[:workers]
+
+
+@dataclass(frozen=True)
+class WorkerGeometry:
+    """One worker thread's prepared copies of the pieces and whole features (same order as the originals)."""
+
+    pieces: np.ndarray
+    features: np.ndarray
 
 
 def prepare_layers(library: Any, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> PreparedLayers:
