@@ -23,7 +23,7 @@ from ..inputs.footprints import LINE, POINT, POLYGON, geometry_class
 from .pieces import INTERIORS_MEET, PreparedLayers, WorkerGeometry, group_union
 
 __all__ = ["MeasureOptions", "FootprintArrays", "footprint_arrays", "overlay_chunk", "redline_district_pairs",
-           "option_number", "POSSIBLE_BOUNDARY_MISMATCH"]
+           "option_number", "split_units", "POSSIBLE_BOUNDARY_MISMATCH", "ON_BOUNDARY"]
 
 #: Flag set on overlaps too small to be more than digitising noise.
 POSSIBLE_BOUNDARY_MISMATCH: Final = "possible_boundary_mismatch"
@@ -32,11 +32,29 @@ _QUAD_SEGS: Final = 16
 
 
 
+#: Flag set on a near miss at distance 0: the footprint touches the feature without entering it.
+ON_BOUNDARY: Final = "on_boundary"
+
+
 @dataclass
 class MeasureOptions:
     search_radius_m: float
     sliver_area_m2: float
     sliver_length_m: float
+    line_width_m: float | None = None
+    point_radius_m: float | None = None
+    extent_tolerance_m: float = 0.0
+
+
+def split_units(geoms: np.ndarray, mixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Measuring units: each footprint, or each part of a mixed GeometryCollection; and the footprint of each."""
+    if not mixed.any():
+        return geoms, np.arange(len(geoms), dtype=np.int64)
+    parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
+    units = np.concatenate([geoms[~mixed], parts])
+    unit_fp = np.concatenate([np.flatnonzero(~mixed), np.flatnonzero(mixed)[idx]]).astype(np.int64)
+    order = np.argsort(unit_fp, kind="stable")  # units in footprint order; a collection's parts stay in order
+    return units[order], unit_fp[order]
 
 
 @dataclass
@@ -51,6 +69,7 @@ class FootprintArrays:
     length: np.ndarray
     n_parts: np.ndarray  # number of parts (a MultiPoint's share is the fraction of its points inside)
     bounds: np.ndarray  # (n, 4) envelopes of ``geom``
+    base: np.ndarray  # the footprint geometry as given (points and lines before any radius or width)
 
     def take(self, sl: slice | np.ndarray) -> FootprintArrays:
         return FootprintArrays(*(getattr(self, f)[sl] for f in _FP_FIELDS))
@@ -60,7 +79,7 @@ class FootprintArrays:
         return FootprintArrays(*(np.concatenate([getattr(a, f) for a in parts]) for f in _FP_FIELDS))
 
 
-_FP_FIELDS: Final = ("geom", "line", "cls", "mode", "area", "length", "n_parts", "bounds")
+_FP_FIELDS: Final = ("geom", "line", "cls", "mode", "area", "length", "n_parts", "bounds", "base")
 
 
 def footprint_arrays(geoms: np.ndarray, line_width_m: float | None, point_radius_m: float | None) -> FootprintArrays:
@@ -79,7 +98,7 @@ def footprint_arrays(geoms: np.ndarray, line_width_m: float | None, point_radius
         mode[sel] = POLYGON
     return FootprintArrays(geom=geom, line=line, cls=cls, mode=mode, area=shapely.area(geom),
                            length=np.where(cls == LINE, shapely.length(geoms), 0.0),
-                           n_parts=shapely.get_num_geometries(geom), bounds=shapely.bounds(geom))
+                           n_parts=shapely.get_num_geometries(geom), bounds=shapely.bounds(geom), base=geoms)
 
 
 def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry, i: np.ndarray, p: np.ndarray):
@@ -222,6 +241,7 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
         idx = np.flatnonzero(g_maybe)
         feats = lay.feature_geoms[gf[idx]]  # not prepared: shared by threads, and rarely needed
         g_hit[idx] = shapely.relate_pattern(fp.geom[gi[idx]], feats, INTERIORS_MEET)
+    touch_i, touch_f = gi[~g_hit], gf[~g_hit]  # closed sets meet, interiors do not: contact at distance 0
     # The overlap geometry: the footprint itself where the pieces cover all of it, the pair piece where
     # one piece holds the overlap, else the union of the pair pieces — deferred (OverlayResult.hits
     # dissolves them on first access) unless the sliver test needs its exact perimeter now.
@@ -292,6 +312,14 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
                 near_i.append(ni_k)
                 near_f.append(nf_k)
                 near_d.append(nd_k)
+    elif len(touch_i):  # no near-miss search: contact at distance 0 is still reported
+        hit_keys = gi * len(lay.kinds) + hit_kind
+        tkeys = touch_i * len(lay.kinds) + lay.feature_kind[touch_f]
+        t = np.flatnonzero(~np.isin(tkeys, hit_keys))
+        t = t[np.unique(tkeys[t], return_index=True)[1]]
+        near_i.append(touch_i[t])
+        near_f.append(touch_f[t])
+        near_d.append(np.zeros(len(t)))
     ni = np.concatenate(near_i) if near_i else np.empty(0, dtype=np.int64)
     nfeat = np.concatenate(near_f) if near_f else np.empty(0, dtype=np.int64)
     nd = np.concatenate(near_d) if near_d else np.empty(0)
@@ -304,7 +332,7 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
         "length_m": np.concatenate([g_length, np.zeros(n_near)]),
         "share": np.concatenate([share, np.zeros(n_near)]),
         "distance_m": np.concatenate([np.zeros(len(gi)), nd]),
-        "flags": np.concatenate([flags.astype(object), np.full(n_near, "", dtype=object)]),
+        "flags": np.concatenate([flags.astype(object), np.where(nd == 0.0, ON_BOUNDARY, "").astype(object)]),
         "geometry": np.concatenate([g_geom, np.full(n_near, None, dtype=object)]),
         "defer_row": defer_row,
         "defer_geom": defer_geom,
