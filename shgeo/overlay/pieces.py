@@ -8,6 +8,7 @@ with the whole feature.  Built once per library and cached (see
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import weakref
@@ -155,6 +156,21 @@ class PreparedLayers:
     _copies: list[WorkerGeometry] = field(default_factory=list)
     #: held while an overlay uses the prepared copies (they must not be shared between threads)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def overlapping(self, features: list[int]) -> bool:
+        """Whether any two of *features* (global indices) overlap each other (their interiors meet in an area)."""
+        fs = sorted({int(f) for f in features})
+        pairs = self._overlapping_pairs
+        return any((a, b) in pairs for k, a in enumerate(fs) for b in fs[k + 1:])
+
+    @functools.cached_property
+    def _overlapping_pairs(self) -> frozenset[tuple[int, int]]:
+        """(a, b), a < b: features of one kind that overlap, found once from their pieces (which tile them)."""
+        a, b = self.tree.query(self.pieces, predicate="intersects")
+        fa, fb = self.piece_feature[a], self.piece_feature[b]
+        sel = np.flatnonzero((fa < fb) & (self.feature_kind[fa] == self.feature_kind[fb]))
+        over = shapely.relate_pattern(self.pieces[a[sel]], self.pieces[b[sel]], "2********")
+        return frozenset(zip(fa[sel[over]].tolist(), fb[sel[over]].tolist()))
 
     @property
     def n_pieces(self) -> int:

@@ -484,37 +484,61 @@ class OverlayResult:
             features = [{"feature_id": c["feature_id"][r], "name": c["name"][r], "code": c["code"][r],
                          "area_m2": float(c["area_m2"][r]), "length_m": float(c["length_m"][r]),
                          "share": float(c["share"][r])} for r in rs]
-            if len(rs) == 1:
-                total = {k: features[0][k] for k in ("area_m2", "length_m", "share")}
-            else:
-                total = self._dissolved(pos, [self._feature[r] for r in rs])
+            total = self._dissolved_totals.get((pos, kind))
+            if total is None:  # one feature, or features that do not overlap: the measures add up
+                total = {"area_m2": sum(f["area_m2"] for f in features), "length_m": sum(f["length_m"] for f in features),
+                         "share": min(1.0, sum(f["share"] for f in features))}
             out[kind] = {**total, "features": features}
         return out
 
-    def _dissolved(self, pos: int, feats: list[int]) -> dict[str, float]:
-        """Area, length and share of unit *pos* inside the union of *feats* (features of one kind).
+    @cached_property
+    def _dissolved_totals(self) -> dict[tuple[int, str], dict[str, float]]:
+        """(unit, kind) → area, length and share inside the union of the overlapping features of that kind.
 
-        Overlapping features are counted once: the footprint is intersected with the pieces of
-        those features it meets, and the intersections are dissolved before they are measured.
+        Only where a unit overlaps two or more features of one kind that overlap each other:
+        the unit is intersected with the pieces of those features it meets, and the
+        intersections are dissolved before they are measured (computed for all at once).
         """
-        fp, lay = self._fp, self._lay
+        c, fp, lay = self._cols, self._fp, self._lay
+        groups: dict[tuple[int, str], list[int]] = {}
+        rel, kind = c["relation"], c["kind"]
+        for r, pos in enumerate(self._fp_pos.tolist()):
+            if rel[r] == "overlap":
+                groups.setdefault((pos, kind[r]), []).append(int(self._feature[r]))
+        todo = [(key, feats) for key, feats in groups.items() if len(feats) > 1 and lay.overlapping(feats)]
+        out: dict[tuple[int, str], dict[str, float]] = {}
+        if not todo:
+            return out
+        nf = max(len(lay.features), 1)
+        pos = np.array([key[0] for key, _ in todo], dtype=np.int64)
+        wanted = np.concatenate([np.asarray(feats) + k * nf for k, (_, feats) in enumerate(todo)])
+        g, q = lay.tree.query(fp.geom[pos], predicate="intersects")
+        keep = np.isin(g * nf + lay.piece_feature[q], wanted)
+        g, q = g[keep], q[keep]
         mode, cls = fp.mode[pos], fp.cls[pos]
-        if mode == POINT:
-            parts = shapely.get_parts(fp.geom[pos])
-            inside = np.zeros(len(parts), dtype=bool)
-            for f in feats:  # rare: a point footprint in several features of one kind
-                inside |= shapely.relate_pattern(parts, lay.feature_geoms[f], INTERIORS_MEET)
-            return {"area_m2": 0.0, "length_m": 0.0, "share": float(inside.mean())}
-        q = lay.tree.query(fp.geom[pos], predicate="intersects")
-        q = q[np.isin(lay.piece_feature[q], feats)]
-        area = length = 0.0
-        if mode == POLYGON:
-            area = float(shapely.area(shapely.union_all(shapely.intersection(fp.geom[pos], lay.pieces[q]))))
-        if cls == LINE:
-            length = float(shapely.length(shapely.union_all(shapely.intersection(fp.line[pos], lay.pieces[q]))))
-        total = fp.length[pos] if cls == LINE else fp.area[pos]
-        share = (length if cls == LINE else area) / total if total > 0 else 0.0
-        return {"area_m2": area, "length_m": length, "share": float(min(1.0, share))}
+        area = np.zeros(len(todo))
+        length = np.zeros(len(todo))
+        sel = mode[g] == POLYGON
+        if sel.any():
+            u = group_union(shapely.intersection(fp.geom[pos[g[sel]]], lay.pieces[q[sel]]), g[sel], len(todo))
+            area = np.where(pd.isna(u), 0.0, shapely.area(u))
+        sel = cls[g] == LINE
+        if sel.any():
+            u = group_union(shapely.intersection(fp.line[pos[g[sel]]], lay.pieces[q[sel]]), g[sel], len(todo))
+            length = np.where(pd.isna(u), 0.0, shapely.length(u))
+        for k, ((p, kind_name), feats) in enumerate(todo):
+            if mode[k] == POINT:  # rare: a point footprint in several overlapping features of one kind
+                parts = shapely.get_parts(fp.geom[p])
+                inside = np.zeros(len(parts), dtype=bool)
+                for f in feats:
+                    inside |= shapely.relate_pattern(parts, lay.feature_geoms[f], INTERIORS_MEET)
+                out[(p, kind_name)] = {"area_m2": 0.0, "length_m": 0.0, "share": float(inside.mean())}
+                continue
+            total = fp.length[p] if cls[k] == LINE else fp.area[p]
+            share = (length[k] if cls[k] == LINE else area[k]) / total if total > 0 else 0.0
+            out[(p, kind_name)] = {"area_m2": float(area[k]) if mode[k] == POLYGON else 0.0,
+                                   "length_m": float(length[k]), "share": float(min(1.0, share))}
+        return out
 
     @cached_property
     def _kind_set(self) -> frozenset[str]:
