@@ -42,6 +42,7 @@ from .outputs.report import build_report, existing_report
 from .overlay import OverlayResult, overlay
 from .provenance import layer_fingerprint, project_fingerprint
 from .results import ProjectResult, ScreenResult
+from .rules.decision import SPATIAL_KEYS as RULES_SPATIAL_KEYS
 from .rules.decision import route, validate_query
 
 __all__ = ["screen"]
@@ -214,7 +215,8 @@ def screen(
         log.warning("attribute rows match no project id: %s", ", ".join(sorted(unmatched)[:20]))
 
     by_id = {p.project_id: p for p in projects}
-    frames = [g[["footprint_id", "geometry"]] for g in good if len(g)]
+    # the CRS each footprint came in goes with it: the overlay flags WGS 84 lon/lat near a zone (GCJ-02 doubt)
+    frames = [g[["footprint_id", "geometry"]].assign(source_crs=g.attrs.get("source_crs")) for g in good if len(g)]
     if frames:
         all_fp = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WORKING_CRS)
         # pd.concat drops attrs: the repairs, keyed by the final project ids, go back for the overlay's flags
@@ -236,7 +238,8 @@ def screen(
         try:
             project.facts = result.facts[pid]
             project.overlaps = _hits_of(result, pid)
-            query = validate_query({"spatial": result.spatial(pid), "project": project.attributes})
+            spatial = {k: v for k, v in result.spatial(pid).items() if k in RULES_SPATIAL_KEYS}
+            query = validate_query({"spatial": spatial, "project": project.attributes})
             answer = route(query, as_of=day)
         except (ShgeoError, ValueError, KeyError) as exc:
             project.error = f"cannot route: {exc}"

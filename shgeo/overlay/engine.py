@@ -175,9 +175,8 @@ def _input_crs(footprints: gpd.GeoDataFrame, n: int) -> np.ndarray:
         values[pd.isna(values)] = None
         return values
     text = footprints.attrs.get("source_crs")
-    if text is None and footprints.crs is not None:
-        epsg = pyproj.CRS(footprints.crs).to_epsg()
-        text = f"EPSG:{epsg}" if epsg else None
+    if text is None and footprints.crs is not None and pyproj.CRS(footprints.crs).is_geographic:
+        text = pyproj.CRS(footprints.crs).to_wkt()  # only lon/lat matters (a GCJ-02 doubt); no database search
     return np.full(n, text, dtype=object)
 
 
