@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from ..inputs.footprints import LINE, POINT, POLYGON, geometry_class
-from .pieces import INTERIORS_MEET, PreparedLayers, WorkerGeometry, group_union
+from .pieces import INTERIORS_MEET, PreparedLayers, WorkerGeometry, clip_by_rects, group_union
 
 __all__ = ["MeasureOptions", "FootprintArrays", "footprint_arrays", "overlay_chunk", "redline_district_pairs",
            "option_number", "split_units", "POSSIBLE_BOUNDARY_MISMATCH", "ON_BOUNDARY"]
@@ -29,6 +29,10 @@ __all__ = ["MeasureOptions", "FootprintArrays", "footprint_arrays", "overlay_chu
 POSSIBLE_BOUNDARY_MISMATCH: Final = "possible_boundary_mismatch"
 
 _QUAD_SEGS: Final = 16
+
+#: Features of at most this many vertices are intersected whole where a footprint crosses their
+#: boundary and the cuts between their pieces (cheaper than one intersection per piece plus dissolving).
+_SMALL_FEATURE: Final = 1024
 
 
 
@@ -115,14 +119,15 @@ def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometr
     """
     mode = fp.mode[i]
     simple = (mode != POINT) | (fp.n_parts[i] == 1)  # MultiPoints: per point, below
-    inside = np.zeros(len(i), dtype=bool)
-    s = np.flatnonzero(simple)
-    inside[s] = shapely.contains_properly(prep.pieces[p[s]], fp.geom[i[s]])
     f = lay.piece_feature[p]
     _, inv, cnt = np.unique(i.astype(np.int64) * max(len(lay.features), 1) + f, return_inverse=True,
                             return_counts=True)
+    # in a piece's interior a footprint meets no other piece of that feature: only lone pairs can be inside
+    inside = np.zeros(len(i), dtype=bool)
+    s = np.flatnonzero(simple & (cnt[inv] == 1))
+    inside[s] = shapely.contains_properly(prep.pieces[p[s]], fp.geom[i[s]])
     g_whole = np.bincount(inv, weights=inside, minlength=len(cnt)) > 0
-    cross = np.flatnonzero(simple & (cnt[inv] > 1) & ~g_whole[inv])
+    cross = np.flatnonzero(simple & (cnt[inv] > 1))
     if len(cross):  # across cuts between pieces: inside the whole feature?
         first = cross[np.unique(inv[cross], return_index=True)[1]]
         ok = shapely.contains_properly(prep.features[f[first]], fp.geom[i[first]])
@@ -130,8 +135,17 @@ def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometr
     lead = np.zeros(len(i), dtype=bool)
     lead[np.unique(inv, return_index=True)[1]] = True
     whole = g_whole[inv]
-    keep = ~whole | lead
-    i, p, whole = i[keep], p[keep], whole[keep]
+    # across the boundary of a small feature and its cuts: one intersection with the whole feature
+    # replaces one per piece and the dissolving of their overlaps
+    g_feat = np.empty(len(cnt), dtype=np.int64)
+    g_feat[inv] = f
+    g_mode = np.empty(len(cnt), dtype=mode.dtype)
+    g_mode[inv] = mode
+    g_small = (cnt > 1) & ~g_whole & (g_mode == POLYGON) & (lay.feature_vertices[g_feat] <= _SMALL_FEATURE)
+    small = g_small[inv]
+    keep = (~whole & ~small) | lead
+    i, p, whole, small = i[keep], p[keep], whole[keep], small[keep]
+    several = (cnt[inv] > 1)[keep]  # the footprint meets other pieces of the same feature too
     mode = fp.mode[i]
     n = len(i)
     area = np.zeros(n)
@@ -145,7 +159,18 @@ def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometr
     length[w] = fp.length[iw]
     geom[w] = fp.geom[iw]
 
-    a = np.flatnonzero((mode == POLYGON) & ~whole)
+    sm = np.flatnonzero(small)
+    if len(sm):
+        ism, fsm = i[sm], lay.piece_feature[p[sm]]
+        inter = shapely.intersection(fp.geom[ism], lay.feature_geoms[fsm])  # shared, never prepared: read-only
+        area[sm] = shapely.area(inter)
+        geom[sm] = inter
+        hit[sm] = area[sm] > 0
+        wide = sm[fp.cls[ism] == LINE]
+        if len(wide):
+            length[wide] = shapely.length(shapely.intersection(fp.line[i[wide]], lay.feature_geoms[lay.piece_feature[p[wide]]]))
+
+    a = np.flatnonzero((mode == POLYGON) & ~whole & ~small)
     if len(a):
         ia, pa = i[a], p[a]
         pb, fb = lay.piece_bounds[pa], fp.bounds[ia]
@@ -156,6 +181,16 @@ def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometr
         c, o = a[cov], a[~cov]
         area[c] = lay.piece_area[p[c]]
         geom[c] = lay.pieces[p[c]]  # the shared, unprepared piece
+        # across a cut: where the piece covers the footprint clipped to the piece's cell, that clip is
+        # the overlap (the feature's boundary does not cross the footprint in this cell); a rectangle
+        # clip of a small polygon costs a fraction of an intersection
+        s = o[several[o]]
+        if len(s):
+            clip = clip_by_rects(fp.geom[i[s]], lay.piece_cells[p[s]])
+            inner = shapely.covers(prep.pieces[p[s]], clip) & shapely.is_valid(clip)
+            area[s[inner]] = shapely.area(clip[inner])
+            geom[s[inner]] = clip[inner]
+            o = np.setdiff1d(o, s[inner], assume_unique=True)
         inter = shapely.intersection(fp.geom[i[o]], lay.pieces[p[o]])
         area[o] = shapely.area(inter)
         geom[o] = inter
