@@ -117,11 +117,16 @@ def footprint_ids(gdf: gpd.GeoDataFrame, id_field: str | None = None, *, path: s
         values, what = gdf[_ID_COLUMN], "footprint_id"
     else:
         values, what = gdf.index.to_series(), "the index"
-    problem = id_problem(values)
+    if pd.api.types.is_integer_dtype(values.dtype):  # the common case, vectorised: no empty values possible
+        ids = values.astype(str).to_numpy(dtype=object)
+        problem = None if len(np.unique(ids)) == len(ids) else id_problem(values)
+    else:
+        problem = id_problem(values)
+        ids = values.map(id_text).to_numpy(dtype=object) if problem is None else None
     if problem:
         raise FootprintError(f"{what} cannot serve as footprint ids: {problem}", path=path, layer=layer,
                              hint="give unique, non-empty ids (id_field= names a column; otherwise the index is used)")
-    return values.map(id_text).to_numpy(dtype=object)
+    return ids
 
 
 def prepare_geometries(geoms: np.ndarray, ids: np.ndarray, *, path: str | Path | None = None,

@@ -70,8 +70,8 @@ def outside_shares(fa: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometr
         g = base[other]
         b = shapely.bounds(g)
         pad = tol + 1.0
-        local = np.array([shapely.clip_by_rect(lay.extent, x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-                          for x0, y0, x1, y1 in b], dtype=object)
+        # the extent near each footprint (an exact intersection: a rectangle clip of the big union can fail)
+        local = shapely.intersection(lay.extent, shapely.box(b[:, 0] - pad, b[:, 1] - pad, b[:, 2] + pad, b[:, 3] + pad))
         zone = shapely.buffer(local, tol) if tol > 0 else local
         left = shapely.difference(g, zone)
         is_line = cls[other] == LINE

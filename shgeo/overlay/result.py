@@ -133,7 +133,6 @@ class OverlayResult:
         self._fp_pos = cols["fp"][order]
         self._feature = f
         self._lay = lay
-        self._redline_districts = self._compute_redline_districts()
         return self
 
     @cached_property
@@ -208,7 +207,8 @@ class OverlayResult:
 
     # -- facts -----------------------------------------------------------------
 
-    def _compute_redline_districts(self) -> dict[int, list[str]]:
+    @cached_property
+    def _redline_districts(self) -> dict[int, list[str]]:
         """footprint position → names of the districts its red-line overlap lies in."""
         lay, t = self._lay, self._table
         if "redline" not in lay.kind_code or "district" not in lay.kind_code:
