@@ -333,9 +333,7 @@ def group_union(geoms: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarr
         g, m = group[multi], geoms[multi]
         order = np.argsort(g, kind="stable")
         g, m = g[order], m[order]
-        ug, start, cnt = np.unique(g, return_index=True, return_counts=True)
-        rank = np.arange(len(g)) - np.repeat(start, cnt)
-        table = np.full((len(ug), cnt.max()), None, dtype=object)
-        table[np.repeat(np.arange(len(ug)), cnt), rank] = m
-        out[ug] = shapely.union_all(table, axis=1)
+        ug, dense = np.unique(g, return_inverse=True)
+        # one collection per group, dissolved elementwise (a padded table would cost groups × largest group)
+        out[ug] = shapely.lib.unary_union(shapely.geometrycollections(m, indices=dense))
     return out
