@@ -46,8 +46,10 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    candidates, exact distances only where the envelope distance could still win.
 7. **Shanghai's extent.**  With ``district`` and ``sea`` layers, the share of
    each footprint outside their union (with islands; ``extent_tolerance_m``
-   of slack) is measured: wholly outside is an error naming where the
-   footprint lies; partly outside is screened and flagged.
+   of slack) is measured: a footprint whose district, sea and island overlaps
+   add up to its own measure is inside at no cost; the others are measured
+   against the extent pieces near them.  Wholly outside is an error naming
+   where the footprint lies; partly outside is screened and flagged.
 8. **Facts.**  The decision interface's ``spatial`` block per footprint,
    district shares, the land / sea / island split (land = footprint ∩
    districts − islands, exact where a footprint meets both),
@@ -266,7 +268,7 @@ def overlay(
         units, unit_fp = split_units(g, mixed)
         fa = footprint_arrays(units, line_width_m, point_radius_m)
         part = overlay_chunk(fa, lay, prep, opt)
-        part["outside"] = outside_shares(fa, lay, prep, opt.extent_tolerance_m)
+        part["outside"] = outside_shares(fa, lay, part, opt.extent_tolerance_m)
         part["gcj02"] = gcj02_exposure(fa, unit_fp, input_crs[s], lay, prep)
         part.update(fa=fa, unit_fp=unit_fp + s.start, repairs=repairs, mixed=np.flatnonzero(mixed) + s.start)
         return part

@@ -14,6 +14,7 @@ import functools
 from typing import Final
 
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
@@ -21,9 +22,9 @@ from ..crs import GEOGRAPHIC_CRS, WEB_MAP_CRS, WORKING_CRS
 from ..inputs.chinacoords import wgs84_to_gcj02
 from ..inputs.footprints import LINE, POINT
 from .measures import FootprintArrays
-from .pieces import PreparedLayers, WorkerGeometry
+from .pieces import PreparedLayers, WorkerGeometry, clip_by_rects, group_union
 
-__all__ = ["EXTENT_TOLERANCE_M", "EXTENT_KINDS", "ZONE_KINDS", "outside_shares", "where_outside",
+__all__ = ["EXTENT_TOLERANCE_M", "EXTENT_KINDS", "ZONE_KINDS", "outside_shares", "extent_codes", "where_outside",
            "gcj02_exposure", "is_geographic_wgs84"]
 
 #: Slack (m) around the union of the district, sea and island layers.  The sample pack's district
@@ -40,45 +41,71 @@ ZONE_KINDS: Final = ("redline", "core_zone", "protected_area", "water_source_l1"
 _COMPASS: Final = ("east", "north-east", "north", "north-west", "west", "south-west", "south", "south-east")
 
 
-def outside_shares(fa: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry, tol: float) -> np.ndarray:
+def outside_shares(fa: FootprintArrays, lay: PreparedLayers, rows: dict, tol: float) -> np.ndarray:
     """Share (0–1) of each unit outside Shanghai's extent widened by *tol* m; NaN when the library lacks it.
 
     Area share for polygons, length share for lines (the centre line of wide
-    lines), fraction of points for (multi)points (also with a radius).
+    lines), fraction of points for (multi)points (also with a radius).  *rows*:
+    the chunk's measured rows (:func:`shgeo.overlay.measures.overlay_chunk`).
+    A unit whose overlaps with the district, sea and island features add up to
+    its own measure is inside; the others are measured against the union of the
+    extent pieces near them, widened by *tol*.
     """
     n = len(fa.geom)
-    if prep.extent is None:
+    codes = extent_codes(lay)
+    if codes is None:
         return np.full(n, np.nan)
     out = np.zeros(n)
-    rest = np.flatnonzero(~shapely.covers(prep.extent, fa.base))
+    sel = rows["overlap"] & np.isin(lay.feature_kind[rows["feature"]], codes)
+    unit = rows["fp"][sel]
+    line = fa.cls == LINE
+    total = np.bincount(unit, weights=np.where(line[unit], rows["length_m"][sel], rows["area_m2"][sel]), minlength=n)
+    own = np.where(line, fa.length, fa.area)
+    inside = (fa.cls != POINT) & (own > 0) & (np.abs(total - own) <= 1e-9 * own)
+    rest = np.flatnonzero(~inside)
     if len(rest) == 0:
         return out
     base, cls = fa.base[rest], fa.cls[rest]
-    near = shapely.dwithin(prep.extent, base, tol) if tol > 0 else shapely.intersects(prep.extent, base)
-    out[rest[~near]] = 1.0
-    rest, base, cls = rest[near], base[near], cls[near]
-    if len(rest) == 0:
-        return out
     pts = cls == POINT
     if pts.any():
         parts, idx = shapely.get_parts(base[pts], return_index=True)
-        ok = shapely.dwithin(prep.extent, parts, tol) if tol > 0 else shapely.intersects(prep.extent, parts)
+        ok = np.bincount(_extent_pairs(parts, lay, codes, tol)[0], minlength=len(parts)) > 0
         out[rest[pts]] = 1.0 - np.bincount(idx, weights=ok, minlength=int(pts.sum())) / np.bincount(
             idx, minlength=int(pts.sum()))
     other = np.flatnonzero(~pts)
     if len(other):
         g = base[other]
-        b = shapely.bounds(g)
-        pad = tol + 1.0
-        # the extent near each footprint (an exact intersection: a rectangle clip of the big union can fail)
-        local = shapely.intersection(lay.extent, shapely.box(b[:, 0] - pad, b[:, 1] - pad, b[:, 2] + pad, b[:, 3] + pad))
-        zone = shapely.buffer(local, tol) if tol > 0 else local
-        left = shapely.difference(g, zone)
+        i, p = _extent_pairs(g, lay, codes, tol)
+        b = shapely.bounds(g)[i] + np.array([-1.0, -1.0, 1.0, 1.0]) * (tol + 1.0)
+        local = group_union(clip_by_rects(lay.pieces[p], b), i, len(g))  # the extent near each footprint
+        local = np.where(pd.isna(local), shapely.Polygon(), local)
+        left = shapely.difference(g, local)
+        sticks_out = ~shapely.is_empty(left)
+        if tol > 0 and sticks_out.any():  # what lies within tol of the extent is not outside
+            left[sticks_out] = shapely.difference(left[sticks_out], shapely.buffer(local[sticks_out], tol))
         is_line = cls[other] == LINE
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(is_line, shapely.length(left) / shapely.length(g), shapely.area(left) / shapely.area(g))
         out[rest[other]] = np.clip(np.nan_to_num(share), 0.0, 1.0)
     return out
+
+
+def extent_codes(lay: PreparedLayers) -> np.ndarray | None:
+    """Kind codes of the extent layers, or None unless both district and sea are loaded."""
+    if "district" not in lay.kind_code or "sea" not in lay.kind_code:
+        return None
+    return np.array([lay.kind_code[k] for k in EXTENT_KINDS if k in lay.kind_code])
+
+
+def _extent_pairs(geoms: np.ndarray, lay: PreparedLayers, codes: np.ndarray, tol: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(geometry, piece) pairs: extent pieces within *tol* of each geometry."""
+    if tol > 0:
+        i, p = lay.tree.query(geoms, predicate="dwithin", distance=tol)
+    else:
+        i, p = lay.tree.query(geoms, predicate="intersects")
+    keep = np.isin(lay.feature_kind[lay.piece_feature[p]], codes)
+    return i[keep], p[keep]
 
 
 def where_outside(geoms: np.ndarray, lay: PreparedLayers) -> list[str]:

@@ -177,8 +177,6 @@ class PreparedLayers:
     kind_code: dict[str, int] = field(default_factory=dict)
     #: kind code (index into ``kinds``) of each feature
     feature_kind: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    #: Shanghai's extent: the union of the district, sea and island features (None without district and sea)
-    extent: shapely.Geometry | None = None
     #: number of vertices of each feature
     feature_vertices: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
@@ -218,12 +216,9 @@ class PreparedLayers:
         while len(self._copies) < workers:
             pieces = shapely.from_wkb(shapely.to_wkb(self.pieces))
             features = shapely.from_wkb(shapely.to_wkb(self.feature_geoms))
-            extent = None if self.extent is None else shapely.from_wkb(shapely.to_wkb(self.extent))
             shapely.prepare(pieces)
             shapely.prepare(features)
-            if extent is not None:
-                shapely.prepare(extent)
-            self._copies.append(WorkerGeometry(pieces, features, extent))
+            self._copies.append(WorkerGeometry(pieces, features))
         return self._copies[:workers]
 
 
@@ -233,8 +228,6 @@ class WorkerGeometry:
 
     pieces: np.ndarray
     features: np.ndarray
-    #: Shanghai's extent (union of the district, sea and island layers), None without district and sea
-    extent: shapely.Geometry | None
 
 
 def prepare_layers(library: Any, *, max_vertices: int = DEFAULT_MAX_VERTICES) -> PreparedLayers:
@@ -299,21 +292,12 @@ def prepare_layers(library: Any, *, max_vertices: int = DEFAULT_MAX_VERTICES) ->
         piece_bounds=shapely.bounds(pieces), piece_cells=cells,
         tree=tree, kind_trees=kind_trees, max_vertices=max_vertices,
         kind_code={k: i for i, k in enumerate(kinds)}, feature_kind=kind_of_feature.astype(np.int64),
-        extent=_extent(kinds, kind_of_feature, feature_geoms),
         feature_vertices=shapely.get_num_coordinates(feature_geoms),
     )
     log.info("prepared %d features of %d kinds as %d pieces (≤%d vertices)", len(features), len(kinds),
              len(pieces), max_vertices)
     per_library[max_vertices] = prepared
     return prepared
-
-
-def _extent(kinds: list[str], kind_of_feature: np.ndarray, geoms: np.ndarray) -> shapely.Geometry | None:
-    """Union of the district, sea and island features, or None unless both district and sea are loaded."""
-    if "district" not in kinds or "sea" not in kinds:
-        return None
-    codes = [kinds.index(k) for k in ("district", "sea", "island") if k in kinds]
-    return shapely.union_all(geoms[np.isin(kind_of_feature, codes)])
 
 
 #: library → {max_vertices: PreparedLayers}; entries go when the library is garbage-collected
