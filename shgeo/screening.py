@@ -124,6 +124,7 @@ def screen(
     as_of: _dt.date | str | None = None,
     id_field: str | None = None,
     per_file: bool = False,
+    per_parcel: bool = False,
     crs: object = None,
     layer: str | None = None,
     encoding: str | None = None,
@@ -141,9 +142,12 @@ def screen(
     *footprints*: a GeoDataFrame (any CRS; *crs* if it has none), or file(s)
     and folder(s) of Shapefiles (also zipped), GeoPackages, GeoJSON, KML/KMZ,
     CSV with WKT or lon/lat (*wkt_field*, *lon_field*, *lat_field*; *layer* of a
-    multi-layer file; *encoding* of DBFs without .cpg and CSV).  One project per feature, or per file with
-    *per_file* (features dissolved).  Ids come from *id_field*, else a column
-    named 项目编号 / project_id / id …, else the row number.
+    multi-layer file; *encoding* of DBFs without .cpg and CSV), 界址点坐标交换格式
+    txt, DXF, XLSX/CSV coordinate tables.  One project per feature, or per file
+    with *per_file* (features dissolved); a txt, DXF or coordinate table is one
+    project (its parcels the parts), or one per parcel with *per_parcel*.  Ids
+    come from *id_field*, else a column named 项目编号 / project_id / id …,
+    else the row number.
     *library*: a :class:`~shgeo.library.layers.LayerLibrary`, a manifest path, or None
     for the sample pack.  *attributes*: a mapping applied to every project, a
     mapping ``{project_id: {...}}``, a DataFrame or CSV joined on the id (see
@@ -163,7 +167,7 @@ def screen(
     exclude = [Path(attributes)] if isinstance(attributes, (str, Path)) else []
     inputs = read_inputs(footprints, crs=crs, id_field=id_field, per_file=per_file, layer=layer,
                           encoding=encoding, exclude=exclude, wkt_field=wkt_field, lon_field=lon_field,
-                          lat_field=lat_field)
+                          lat_field=lat_field, per_parcel=per_parcel)
     unique_ids(inputs)
     layers_fp = layer_fingerprint(lib)
     options_fp = {"overlay": dict(overlay_options or {}),

@@ -18,7 +18,8 @@ from shgeo.crs import WORKING_CRS
 __all__ = [
     "empty_polygon", "empty_point", "point", "point_z", "line", "line_z", "polygon", "polygon_z",
     "polygon_with_hole", "multipolygon", "bowtie", "spike", "all_types", "frame", "footprints", "library",
-    "grid_layers",
+    "grid_layers", "SURVEY_LON", "SURVEY_LAT", "TXT_HEADER", "gk_project", "gk_origin", "rect", "txt_parcel",
+    "txt_document", "write_text", "write_dxf", "write_coordinate_xlsx",
 ]
 
 point = Point(100.0, 200.0)

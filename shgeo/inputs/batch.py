@@ -322,7 +322,8 @@ def _renamed(item: InputFile, ids: list[str]) -> None:
 
 
 def unique_ids(inputs: list[InputFile]) -> None:
-    """Make project ids unique across files: a colliding id gets its file's stem as a prefix."""
+    """Make project ids unique across files: a colliding id gets its file's stem as a prefix (a project named by
+    its file's stem: the file name, ``红线.txt`` beside ``红线.dxf``)."""
     seen: dict[str, int] = {}
     for item in inputs:
         if item.frame is not None:
@@ -331,8 +332,10 @@ def unique_ids(inputs: list[InputFile]) -> None:
     for item in inputs:
         if item.frame is None:
             continue
-        stem = Path(item.source).stem
-        _renamed(item, [f"{stem}-{p}" if seen[p] > 1 else p for p in item.frame["footprint_id"]])
+        source = Path(item.source)
+        # a colliding id gets its file's stem in front; a whole-file project (named by its stem) its file name
+        _renamed(item, [p if seen[p] == 1 else source.name if p == source.stem else f"{source.stem}-{p}"
+                        for p in item.frame["footprint_id"]])
     used: set[str] = set()
     for item in inputs:
         if item.frame is None:

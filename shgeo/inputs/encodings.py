@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from ..errors import InputFormatError, option
 
-__all__ = ["decode_text", "split_lines", "detect_encoding", "codec_name", "is_single_byte", "has_cjk",
-           "GBK_LABEL"]
+__all__ = ["decode_text", "decode_cut", "split_lines", "detect_encoding", "codec_name", "is_single_byte",
+           "has_cjk", "GBK_LABEL"]
 
 #: How the reports name text decoded as GB18030 (the superset shgeo decodes with).
 GBK_LABEL: Final = "GBK"
@@ -55,28 +56,46 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
-def detect_encoding(data: bytes, declared: str | None = None) -> str | None:
-    """The encoding *data* (text bytes without a BOM) is in, or ``None`` if nothing fits.
+def _decode(data: bytes, codec: str, cut_ok: bool) -> str | None:
+    """*data* decoded, or None if it is not valid; with *cut_ok* an incomplete last character is dropped."""
+    try:
+        if cut_ok:
+            return codecs.getincrementaldecoder(codec)().decode(data, final=False)
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_cut(data: bytes, encoding: str) -> str:
+    """Decode text cut to a byte width (DBF field names and values): an incomplete last character is dropped."""
+    return codecs.getincrementaldecoder(codec_name(encoding) or encoding)(errors="replace").decode(data, final=False)
+
+
+def detect_encoding(data: bytes | Sequence[bytes], declared: str | None = None, *,
+                    cut_ok: bool | Sequence[bool] = False) -> str | None:
+    """The encoding *data* (text bytes without a BOM, or several pieces of text) is in, or ``None``.
 
     The first of a multi-byte *declared* encoding (UTF-8, GBK …), strict
-    UTF-8 and GB18030 that decodes the bytes cleanly into Chinese text wins;
+    UTF-8 and GB18030 that decodes every piece cleanly into Chinese text wins;
     else the declared one or UTF-8 if they decode cleanly; else a single-byte
     *declared* code page (which decodes anything).  So bytes valid in both
     UTF-8 and GB18030 (a short text such as 路, C2 B7, is also UTF-8 "·") are
     read as the one that gives Chinese.  Pure ASCII returns *declared* (or
-    ``"utf-8"``).
+    ``"utf-8"``).  *cut_ok* (for all pieces, or per piece): a piece may end in
+    an incomplete character (text cut to a DBF field's byte width).
     """
-    if data.isascii():
+    pieces = [data] if isinstance(data, bytes) else list(data)
+    cuts = [cut_ok] * len(pieces) if isinstance(cut_ok, bool) else list(cut_ok)
+    if all(piece.isascii() for piece in pieces):
         return declared or "utf-8"
     order = [c for c in (declared, "utf-8", "gb18030") if c and not is_single_byte(c)]
-    texts: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
     for enc in dict.fromkeys(order):
-        try:
-            texts[enc] = data.decode(codec_name(enc) or enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    for enc, text in texts.items():  # the first reading that gives Chinese text
-        if has_cjk(text):
+        decoded = [_decode(piece, codec_name(enc) or enc, cut) for piece, cut in zip(pieces, cuts)]
+        if all(t is not None for t in decoded):
+            texts[enc] = decoded  # type: ignore[assignment]
+    for enc, decoded in texts.items():  # the first reading that gives Chinese text
+        if any(has_cjk(t) for t in decoded):
             return enc
     for enc in texts:  # else the declared one or UTF-8 (GB18030 without Chinese is no evidence)
         if enc != "gb18030":

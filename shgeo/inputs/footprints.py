@@ -35,7 +35,7 @@ from ..crs import (
     check_in_shanghai,
 )
 from ..errors import ExtentError, FootprintError, option
-from .attributes import find_id_field
+from .attributes import cut_field_names, find_id_field
 from .chinacoords import to_wgs84
 from .formats import prefixed_gk_zone, read_source
 from .ids import id_text
@@ -211,7 +211,7 @@ def to_working_crs(gdf: gpd.GeoDataFrame, meta: SourceMeta, *, path: str | Path 
         if meta.unused_crs:  # e.g. a GeoJSON (always labelled EPSG:4326 by GDAL) holding Gauss-Krüger metres
             hint = f"{hint}; {meta.unused_crs} — fix the file's CRS definition (.prj, GeoJSON 'crs') or reproject it"
         raise ExtentError(f"{exc.reason}; footprints: {_names(ids[bad])}", path=path, layer=layer,
-                          feature=ids[bad][0] if len(bad) == 1 else None, hint=hint) from None
+                          feature=str(ids[bad][0]) if len(bad) == 1 else None, hint=hint) from None
     to_work = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, WORKING_CRS, always_xy=True)
     work = shapely.transform(lonlat, lambda xy: np.column_stack(to_work.transform(xy[:, 0], xy[:, 1])))
     return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=gpd.GeoSeries(work, index=gdf.index),
@@ -314,6 +314,12 @@ def read_raw_footprints(path: str | Path, *, layer: str | None = None, crs: obje
         for warning in declared_area_problems(gdf):
             log.warning("%s: %s", path, warning)
             problems.append(warning)
+    if meta.format == "ESRI Shapefile":
+        for name, keys in cut_field_names(c for c in gdf.columns if c != gdf.geometry.name).items():
+            meta.unread_fields.append(name)
+            problems.append(f"field {name!r} was not read as a project attribute: its name looks cut by the DBF's "
+                            f"10-byte limit from the name of {' or '.join(keys)}; rename it (5 Chinese characters "
+                            f"at most in GBK, e.g. the English key) or give the value in an attributes table")
     ids = _footprint_ids(gdf, survey, id_field, path=path, layer=layer)
     for parcel, fid in zip(parcels, ids):
         parcel["footprint_id"] = str(fid)

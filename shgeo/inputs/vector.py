@@ -39,7 +39,7 @@ import logging
 import os
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import pandas as pd
@@ -47,7 +47,7 @@ import pyogrio
 import pyogrio.errors
 
 from ..errors import LayerError, option
-from .encodings import GBK_LABEL, codec_name, detect_encoding, is_single_byte
+from .encodings import GBK_LABEL, codec_name, decode_cut, detect_encoding, is_single_byte
 
 __all__ = ["read_vector", "list_vector_layers", "sha256_of", "source_files"]
 
@@ -286,10 +286,10 @@ def _is_shapefile(target: _Target) -> bool:
     return bool(name) and name.lower().endswith(".shp")
 
 
-def _dbf_code_page_state(target: _Target) -> tuple[str | None, int | None]:
-    """Return (.cpg text, DBF language-driver byte) of a shapefile, also zipped; (None, None) otherwise."""
+def _dbf_code_page_state(target: _Target) -> tuple[str | None, int | None, list[int]]:
+    """(.cpg text, DBF language-driver byte, field widths in bytes) of a shapefile, also zipped; else empty."""
     if not _is_shapefile(target):
-        return None, None
+        return None, None, []
     cpg_bytes: bytes | None = None
     head = b""
     if target.archive is not None and target.member:
@@ -300,16 +300,29 @@ def _dbf_code_page_state(target: _Target) -> tuple[str | None, int | None]:
                 cpg_bytes = zf.read(names[stem + ".cpg"])
             if stem + ".dbf" in names:
                 with zf.open(names[stem + ".dbf"]) as fh:
-                    head = fh.read(32)
+                    head = _dbf_header(fh)
     elif target.local is not None:
         cpg = _sidecar(target.local, ".cpg")
         cpg_bytes = cpg.read_bytes() if cpg else None
         dbf = _sidecar(target.local, ".dbf")
         if dbf is not None:
             with dbf.open("rb") as fh:
-                head = fh.read(32)
+                head = _dbf_header(fh)
     cpg_text = cpg_bytes.decode("ascii", errors="replace").strip() if cpg_bytes is not None else None
-    return cpg_text or None, (head[29] if len(head) >= 30 else None)
+    # field descriptors: 32 bytes each from offset 32 until 0x0D; the width is byte 16 of each
+    widths = [head[i + 16] for i in range(32, len(head) - 31, 32) if head[i] != 0x0D]
+    return cpg_text or None, (head[29] if len(head) >= 30 else None), widths
+
+
+def _dbf_header(fh: Any) -> bytes:
+    """The header of a DBF (its first 32 bytes say how long it is)."""
+    head = fh.read(32)
+    if len(head) < 32:
+        return head
+    size = int.from_bytes(head[8:10], "little")
+    body = fh.read(max(0, min(size, 1 << 16) - 32))
+    end = body.find(b"\x0d")
+    return head + (body[: end - end % 32] if end >= 0 else body)
 
 
 def _text_columns(gdf: gpd.GeoDataFrame) -> list[str]:
@@ -322,52 +335,52 @@ def _raw(text: str) -> bytes:
     return text.encode("latin-1", errors="replace")
 
 
-def _encoding_label(codec: str, data: bytes) -> str:
+def _encoding_label(codec: str, pieces: list[bytes], cuts: list[bool]) -> str:
+    """How reports name the encoding: GBK for GB18030 text that is GBK (nearly always), UTF-8 …"""
     if codec == "gb18030":
-        try:
-            data.decode("gbk")
-            return GBK_LABEL
-        except UnicodeDecodeError:
-            return "GB18030"
+        return GBK_LABEL if detect_encoding(pieces, "gbk", cut_ok=cuts) == "gbk" else "GB18030"
     return {"utf-8": "UTF-8"}.get(codec_name(codec) or codec, codec)
 
 
-def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | None
+def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | None, widths: list[int]
                 ) -> tuple[gpd.GeoDataFrame, str | None, list[str], list[str]]:
     """Decode a DBF read as ISO-8859-1: ``(frame, encoding label, problems, unread fields)``.
 
     The bytes decide (see :mod:`shgeo.inputs.encodings`): a multi-byte code
     page the ``.cpg`` or language driver declares, if the bytes fit it; else
     UTF-8; else GBK/GB18030.  Fields whose text fits no encoding are left out
-    and named.
+    and named.  *widths* (bytes, in field order) tell text that fills its
+    field, whose last character the writer may have cut in two.
     """
     geom = raw.active_geometry_name
     fields = [c for c in raw.columns if c != geom]
+    width_of = dict(zip(fields, widths)) if len(widths) == len(fields) else {}
     text_cols = _text_columns(raw)
     values = {c: [_raw(v) for v in raw[c].dropna() if isinstance(v, str)] for c in text_cols}
     names = {c: _raw(str(c)) for c in fields}
-    everything = b"\x00".join([*names.values(), *(b for vs in values.values() for b in vs)])
+    pieces = [*names.values(), *(b for vs in values.values() for b in vs)]
+    # names are cut to 10 bytes and values to their field's width, sometimes inside a character
+    cuts = [len(b) == 10 for b in names.values()] + [len(b) == width_of.get(c, -1) for c, vs in values.items()
+                                                     for b in vs]
+    everything = b"".join(pieces)
     if everything.isascii():
         return raw, cpg_text, [], []
-    codec = detect_encoding(everything, declared)
+    codec = detect_encoding(pieces, declared, cut_ok=cuts)
     unread: list[str] = []
     if codec is None:  # no one encoding fits every field: the one that fits most, the others left out
         candidates = [c for c in (declared, "utf-8", "gb18030") if c and not is_single_byte(c)]
 
         def fits(enc: str, col: str) -> bool:
-            try:
-                for b in (names[col], *values.get(col, [])):
-                    b.decode(codec_name(enc) or enc)
-                return True
-            except (UnicodeDecodeError, LookupError):
-                return False
+            own = [names[col], *values.get(col, [])]
+            own_cuts = [len(names[col]) == 10] + [len(b) == width_of.get(col, -1) for b in values.get(col, [])]
+            return detect_encoding(own, enc, cut_ok=own_cuts) == enc
 
         codec = max(candidates, key=lambda enc: sum(fits(enc, c) for c in fields))
         unread = [c for c in fields if not fits(codec, c)]
     python_codec = codec_name(codec) or codec
 
     def decode(value: object) -> object:
-        return _raw(value).decode(python_codec, errors="replace") if isinstance(value, str) else value
+        return decode_cut(_raw(value), python_codec) if isinstance(value, str) else value
 
     out = raw.drop(columns=unread)
     for col in text_cols:
@@ -375,7 +388,7 @@ def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | Non
             out[col] = raw[col].map(decode, na_action="ignore").astype(object)
     out = out.rename(columns={c: decode(c) for c in fields if c not in unread})
     out.attrs = dict(raw.attrs)
-    label = _encoding_label(python_codec, everything)
+    label = _encoding_label(python_codec, pieces, cuts)
     problems = []
     declared_label = f"{cpg_text!r} (.cpg)" if cpg_text else f"{declared!r} (language driver)"
     if declared is None:
@@ -386,7 +399,7 @@ def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | Non
     elif (codec_name(declared) or declared) != python_codec:
         problems.append(f"the DBF's code page says {declared_label} but its text is not valid "
                         f"{cpg_text or declared}; it decodes cleanly as {label}: read as {label}")
-    unread_names = [_raw(str(c)).decode(python_codec, errors="replace") for c in unread]
+    unread_names = [decode_cut(_raw(str(c)), python_codec) for c in unread]
     if unread:
         problems.append(f"{len(unread)} field(s) could not be read (their text is neither {label} nor any "
                         f"other encoding shgeo knows) and were left out: {', '.join(unread_names)}; give the "
@@ -443,7 +456,7 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
     layer_name = _pick_layer(target, inner_layer)
     problems: list[str] = []
     unread: list[str] = []
-    cpg_text, ldid = _dbf_code_page_state(target)
+    cpg_text, ldid, widths = _dbf_code_page_state(target)
     used = encoding or cpg_text
     try:
         if _is_shapefile(target) and encoding is None:
@@ -453,7 +466,7 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
             raw = pyogrio.read_dataframe(target.gdal_path, layer=layer_name, encoding="ISO-8859-1",
                                          fid_as_index=True)
             declared = codec_name(cpg_text) if cpg_text else _LDID_CODE_PAGES.get(ldid or 0)
-            gdf, used, problems, unread = _decode_dbf(raw, declared, cpg_text)
+            gdf, used, problems, unread = _decode_dbf(raw, declared, cpg_text, widths)
         else:
             info = pyogrio.read_info(target.gdal_path, layer=layer_name, encoding=encoding)
             driver = info["driver"]
