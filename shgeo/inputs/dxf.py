@@ -284,7 +284,10 @@ def _gbk_behind_a_western_code_page(path: Path) -> bool:
     """A drawing of R2004 or older that declares ANSI_1252 (or nothing) but whose text is GBK."""
     from ezdxf.filemanagement import dxf_file_info
 
-    info = dxf_file_info(str(path))
+    try:
+        info = dxf_file_info(str(path))
+    except Exception:  # a broken header: the full read says what is wrong
+        return False
     if info.version >= "AC1021" or info.encoding != "cp1252":
         return False
     raw = path.read_bytes()

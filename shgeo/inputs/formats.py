@@ -89,7 +89,8 @@ def _not_geojson(path: Path) -> FootprintError | None:
     return None
 
 
-def _read_gis(path: Path, *, layer: str | None, encoding: str | None) -> ReadResult:
+def _read_gis(path: Path, *, layer: str | None, crs: object, encoding: str | None) -> tuple[ReadResult, bool]:
+    """Read a file through GDAL: ``((frame, meta), is_gis)``; a drawing GDAL recognises goes to :func:`read_dxf`."""
     try:
         gdf = read_vector(path, layer=layer, encoding=encoding)
     except LayerError as exc:
@@ -99,6 +100,8 @@ def _read_gis(path: Path, *, layer: str | None, encoding: str | None) -> ReadRes
                 raise better from None
         raise FootprintError(exc.reason, path=exc.path, layer=exc.layer, hint=exc.hint) from None
     driver = gdf.attrs.get("driver") or "GDAL"
+    if driver == "DXF":  # a drawing whatever its suffix: read as one (GDAL's reader knows no holes, bulges …)
+        return read_dxf(path, crs=_survey_crs(crs, path), layers=_dxf_layers(layer), encoding=encoding), False
     meta = SourceMeta(path=path, format=driver, encoding=gdf.attrs.get("encoding"))
     meta.notes.extend(gdf.attrs.get("problems", []))
     meta.unread_fields.extend(gdf.attrs.get("unread_fields", []))
@@ -108,7 +111,7 @@ def _read_gis(path: Path, *, layer: str | None, encoding: str | None) -> ReadRes
     if gdf.active_geometry_name is None:
         raise FootprintError("the file has no geometry column", path=path, layer=gdf.attrs.get("layer"),
                              hint="point at a layer with geometries")
-    return ReadResult(gdf, meta)
+    return ReadResult(gdf, meta), True
 
 
 def _first_coordinates(gdf: gpd.GeoDataFrame) -> np.ndarray:
@@ -229,5 +232,8 @@ def read_source(path: str | Path, *, layer: str | None = None, crs: object = Non
         frame, meta = read_csv_footprints(path, encoding=encoding, wkt_field=wkt_field, lon_field=lon_field,
                                           lat_field=lat_field)
     else:
-        frame, meta = _read_gis(path, layer=layer, encoding=encoding)
+        read, gis = _read_gis(path, layer=layer, crs=crs, encoding=encoding)
+        if not gis:
+            return read
+        frame, meta = read
     return ReadResult(_gis_crs(frame, meta, crs, layer), meta)

@@ -4,7 +4,8 @@ Order, first that applies:
 
 1. a CRS the user gives (``crs=`` / ``--crs``) — checked against the zone
    prefix of the eastings (EPSG:4549 for prefixed values is an error naming
-   EPSG:4528);
+   EPSG:4528) — unless the txt states 2000国家大地坐标系 (a CRS given is for
+   files that state none; the notes say it was not used);
 2. what the txt's [属性描述] says: 坐标系, 几度分带, 带号, 投影类型, 计量单位,
    转换参数.  2000国家大地坐标系 is accepted; 1980西安 and 1954北京 are named and
    refused (the same point has other plane coordinates there), a local
@@ -172,6 +173,17 @@ def resolve_crs(eastings: Sequence[float], *, user_crs: object = None, declared:
     """
     zone = gk.detect_zone_prefix(eastings, lines=lines, path=path)
     if user_crs is not None:
+        if declared is not None and classify_datum(declared.datum_text) == "CGCS2000":
+            # the file states its CRS: a CRS given is for files that state none (a batch may mix both)
+            try:
+                own = resolve_crs(eastings, declared=declared, path=path, lines=lines)
+            except CRSError:  # it states the datum but not enough to tell the zone: the CRS given says it
+                return _from_user(user_crs, zone, eastings, declared, path)
+            given = CRS.from_user_input(user_crs)
+            if not given.equals(own.crs):
+                own.notes.append(f"the CRS given ({given.name}) was not used: the file states "
+                                 f"坐标系={declared.datum_text}, which gives EPSG:{own.epsg}")
+            return own
         return _from_user(user_crs, zone, eastings, declared, path)
 
     if declared is None:  # DXF and tables carry no coordinate system of their own

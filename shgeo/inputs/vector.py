@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 #: Shapefile sidecar extensions GDAL may read besides ``.shp`` (lower case).
 _SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
 
+#: How a layer is named, wherever the read was asked for.
+_LAYER_OPTION = "--layer NAME on the command line, layer='NAME' in Python, layer = \"NAME\" in a manifest"
+
 #: Member suffixes inside a .zip that are datasets of their own.
 _ZIP_DATASET_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".gml", ".fgb", ".sqlite")
 
@@ -151,8 +154,8 @@ def _resolve_zip(archive: Path, layer: str | None) -> tuple[_Target, str | None]
         if layer is None:
             raise LayerError(
                 f"the zip archive holds {len(datasets)} datasets: {', '.join(datasets)}",
-                path=archive, hint="name one with layer = '<name>' (the shapefile's name without .shp, "
-                "or the member path)")
+                path=archive, hint=f"name one as the layer ({_LAYER_OPTION}): the shapefile's name without .shp, "
+                "or the member path")
         named = [d for d in datasets if layer in _member_names(d)]
         if len(named) != 1:
             raise LayerError(
@@ -255,7 +258,7 @@ def _pick_layer(target: _Target, layer: str | None) -> str:
                          + (f" (tables: {', '.join(names)})" if names else ""),
                          path=target.display, hint="point at a vector layer")
     raise LayerError(f"the file has {len(spatial)} layers: {', '.join(spatial)}",
-                     path=target.display, hint="name the one to read with layer = '<name>'")
+                     path=target.display, hint=f"name the one to read ({_LAYER_OPTION})")
 
 
 # --------------------------------------------------------------------------- encoding

@@ -237,10 +237,18 @@ def test_old_datum_accepted_when_caller_gives_crs(write_txt):
     assert any("1980西安" in n for n in meta.notes)
 
 
-def test_caller_crs_checked_against_prefix(write_txt):
+def test_a_crs_given_is_for_files_that_state_none(write_txt):
+    """A txt stating 2000国家大地坐标系 keeps its own CRS (the notes say the one given was not used); a txt
+    stating none takes the one given, checked against the zone prefix."""
     path = write_txt(txt_document([txt_parcel([rect(E0, N0, 10, 10)])]))
-    with pytest.raises(CRSError, match="use EPSG:4528"):
-        read_boundary_txt(path, crs="EPSG:4549")
+    _, meta = read_boundary_txt(path, crs="EPSG:4549")
+    assert meta.epsg == 4528 and meta.crs_basis == "from the file"
+    assert any("EPSG:4549" not in n and "was not used" in n for n in meta.notes)
+    assert read_boundary_txt(path, crs="EPSG:4528").meta.notes == []
+    silent = write_txt(txt_document([txt_parcel([rect(E0, N0, 10, 10)])], header(坐标系=None)))
+    with pytest.raises(CRSError, match=r"use EPSG:4528 \(zone-prefixed\)"):
+        read_boundary_txt(silent, crs="EPSG:4549")
+    assert read_boundary_txt(silent, crs="EPSG:2364").meta.crs_basis == "given by the user"
 
 
 def test_transformation_parameters_refused(write_txt):
