@@ -179,10 +179,11 @@ def screen(
     for item in inputs:
         if item.frame is None:
             projects.append(ProjectResult(project_id=Path(item.source).stem, source=item.source,
-                                          error=item.error, library=lib))
+                                          error=item.error, library=lib, input=item.project_input(None)))
             continue
         ordered: list[tuple[int, ProjectResult]] = [
-            (row, ProjectResult(project_id=fid, source=item.source, error=reason, library=lib))
+            (row, ProjectResult(project_id=fid, source=item.source, error=reason, library=lib,
+                                input=item.project_input(fid)))
             for fid, reason, row in item.failures]
         frame = item.frame
         lowered = {str(c).lower(): c for c in frame.columns}
@@ -195,7 +196,7 @@ def screen(
             name = row[name_col] if name_col is not None and pd.notna(row[name_col]) else None
             project = ProjectResult(project_id=pid, name=None if name is None else str(name),
                                     source=item.source, footprint=frame.iloc[[i]][["footprint_id", "geometry"]],
-                                    library=lib)
+                                    library=lib, input=item.project_input(pid))
             repair = row["_repair"] if "_repair" in frame.columns and isinstance(row["_repair"], str) else None
             if repair:
                 repairs[pid] = repair

@@ -255,3 +255,16 @@ def test_attribute_names_cut_by_the_dbf_limit_are_named_not_dropped_silently(tmp
     assert "是否新增建" in read.columns and read.attrs["unread_fields"] == ["是否新增建"]
     assert any("'是否新增建'" in p and "new_construction_land" in p for p in read.attrs["problems"])
     assert read.attrs["encoding"] == "GBK"
+
+
+def test_a_lon_lat_crs_given_is_never_applied_to_survey_metres(tmp_path):
+    """--crs EPSG:4490 (meant for lon/lat files of the batch) is not used for a drawing; if the drawing needs a CRS,
+    the message says why the one given does not do."""
+    from shgeo.errors import CRSError
+
+    prefixed = write_dxf(tmp_path / "prefixed.dxf", [rect(*gk_project(121.455, 31.175, 4528), 100, 100)])
+    assert read_footprints(prefixed, crs="EPSG:4490").attrs["crs_basis"] == "from the zone prefix"
+    plain = write_dxf(tmp_path / "plain.dxf", [rect(*gk_project(121.455, 31.175, 4549), 100, 100)])
+    with pytest.raises(CRSError, match="EPSG:4490, is lon/lat"):
+        read_footprints(plain, crs="EPSG:4490")
+    assert read_footprints(plain, crs="EPSG:4549").attrs["crs_basis"] == "given by the user"

@@ -126,6 +126,20 @@ def test_sample_projects_in_survey_formats_say_how_they_were_read(pid):
         assert not any("off" in n for n in attrs["problems"])
 
 
+def test_every_project_record_says_how_its_file_was_read(sample):
+    """The ``input`` block: the file, its format, the CRS and how it was determined, the parcels of the project."""
+    gpkg = sample["SP01"].input
+    assert (gpkg["format"], gpkg["crs"], gpkg["crs_basis"], gpkg["parcels"]) == ("GPKG", "EPSG:4490", "declared", [])
+    assert gpkg["path"].endswith("sample_projects.gpkg")
+    txt = sample["SP13"].input
+    assert (txt["format"], txt["crs"], txt["crs_basis"]) == ("界址点坐标交换格式", "EPSG:4528", "from the file")
+    assert [(p["id"], p["name"]) for p in txt["parcels"]] == [("DK01", "泵站用地"), ("DK02", "管理用房用地")]
+    assert all(p["declared_area_ha"] == pytest.approx(p["computed_area_ha"], abs=1e-4) for p in txt["parcels"])
+    dxf = sample["SP14"].input
+    assert dxf["crs_basis"] == "from the zone prefix" and any("CGCS2000 was assumed" in n for n in dxf["notes"])
+    assert [p["layer"] for p in dxf["parcels"]] == ["用地红线"]
+
+
 def test_names_and_attributes_come_from_the_chinese_fields(sample):
     p = sample["SP01"]
     assert p.name.startswith("青浦—松江110千伏架空")

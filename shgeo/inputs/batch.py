@@ -140,7 +140,7 @@ def _read_per_feature(path: Path, *, layer: str | None, crs: object, encoding: s
             moved = to_working_crs(prepared, raw.meta, path=path, layer=layer, ids=np.array([fid], dtype=object))
             moved.attrs = {"repairs": prepared.attrs.get("repairs", {})}
             good.append(_carry_repairs(moved))
-        except (ShgeoError, ValueError) as exc:
+        except (ShgeoError, ValueError, shapely.errors.GEOSException) as exc:
             bad.append((fid, str(exc), i))
     if not good:
         return None, bad, attrs
@@ -208,6 +208,28 @@ class InputFile:
     error: str | None = None
     #: features of the file that could not be read: (footprint_id, reason, row)
     failures: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def project_input(self, project_id: str | None) -> dict[str, Any]:
+        """What the reader says about this file, for one of its projects (report.json's ``input`` block).
+
+        ``path``, ``format``, ``crs``, ``crs_basis``, ``encoding``, ``layer``,
+        ``parcels`` (the parcels making up *project_id*), ``unread_fields`` and
+        ``notes`` (the reader's notes and warnings).
+        """
+        attrs = dict(self.frame.attrs) if self.frame is not None else {}
+        parcels = attrs.get("parcels") or {}
+        mine = parcels.get(project_id, []) if isinstance(parcels, dict) else list(parcels)
+        return {
+            "path": self.source,
+            "format": attrs.get("source_format"),
+            "crs": attrs.get("source_crs"),
+            "crs_basis": attrs.get("crs_basis"),
+            "encoding": attrs.get("encoding"),
+            "layer": attrs.get("layer"),
+            "parcels": [{k: v for k, v in p.items() if k != "footprint_id"} for p in mine],
+            "unread_fields": list(attrs.get("unread_fields") or []),
+            "notes": [str(n) for n in attrs.get("problems") or []],
+        }
 
 
 def _one_feature_error(exc: Exception) -> bool:
@@ -304,6 +326,15 @@ def read_inputs(footprints: gpd.GeoDataFrame | str | Path | Iterable[str | Path]
         except (ShgeoError, OSError, ValueError) as exc:
             log.error("%s: cannot read: %s", path, exc)
             inputs.append(InputFile(None, str(path), error=str(exc)))
+        except shapely.errors.GEOSException as exc:
+            reason = f"{path}: a geometry cannot be built ({exc}) — repair the file's geometries in a GIS"
+            log.error("%s", reason)
+            inputs.append(InputFile(None, str(path), error=reason))
+        except Exception as exc:  # a file broken in a way no reader foresaw: it fails, the batch goes on
+            log.debug("%s: unexpected error while reading", path, exc_info=True)
+            reason = f"{path}: cannot read this file (unexpected {type(exc).__name__}: {exc})"
+            log.error("%s", reason)
+            inputs.append(InputFile(None, str(path), error=reason))
     if all(i.frame is None for i in inputs):
         if len(inputs) == 1:
             raise FootprintError(inputs[0].error or "unreadable", path=None)

@@ -17,7 +17,18 @@ Layout::
     点号,圈号,X(北),Y(东)
     ...
 
-How it is read (the sources relied on are listed in the README, "Input formats"):
+The format has no public specification; public readers and writers agree on
+what is read here: GtTxtUtil.java of znlgis/opengis-utils-for-java (13
+header fields before ``@``; any line ending in ``@`` starts a parcel; 圈号
+numbers holes and parts alike; ``wkid = 4488 + 带号``), hongfaqiu/cgcsfile2json
+(GB2312 text; zone-prefixed eastings are EPSG:4528, plain ones 4549),
+FeatureClass2TXT of nixnfg/ArcGIS-Pro-CCTool (an extra field before ``@``;
+options to swap X/Y and to omit the closing point), and two pages: 建设项目用地
+红线坐标文件内容要求 (地块面积 in 公顷; 转换参数 left as commas; points J1 … J1)
+and 勘测定界界址点坐标TXT文件快速输出 (X/Y are north/east, the reverse of GIS;
+every parcel closed).
+
+How it is read:
 
 * Encoding: a BOM (UTF-8, UTF-16), else strict UTF-8, else GBK/GB18030.
 * A parcel header is a line of [地块坐标] ending with ``@``; at least the first

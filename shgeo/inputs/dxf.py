@@ -305,15 +305,19 @@ def _load(path: Path, encoding: str | None, meta: SourceMeta) -> Any:
     if is_dwg(path):
         raise UnsupportedFileError("this is a DWG drawing, which shgeo cannot read", path=path,
                                    hint="open it in CAD and save it as DXF (另存为 DXF, R2000 or newer)")
-    binary = is_binary_dxf_file(str(path))
-    if not binary and not is_dxf_file(str(path)):
+    try:
+        binary = is_binary_dxf_file(str(path))
+        text = not binary and is_dxf_file(str(path))
+    except Exception:  # ezdxf's validators read the first tags: junk may break them
+        binary = text = False
+    if not binary and not text:
         raise UnsupportedFileError("not a DXF file", path=path, hint="export the drawing from CAD as DXF")
     if encoding is None and not binary and _gbk_behind_a_western_code_page(path):
         encoding = "gbk"
         meta.note("the drawing declares code page ANSI_1252 (or none) but its text is GBK; read as GBK (ANSI_936)")
     try:
         doc = ezdxf.readfile(str(path), encoding=encoding)
-    except (ezdxf.DXFError, ValueError, UnicodeDecodeError, LookupError, IndexError, KeyError, TypeError) as exc:
+    except Exception as exc:  # ezdxf raises DXF, value, index, lookup … errors and StopIteration for broken files
         from ezdxf import recover
 
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -62,6 +63,20 @@ def _survey_crs(crs: object, path: Path) -> object:
                  given if isinstance(given, str) else given.name)
         return None
     return given
+
+
+def _survey(reader: Callable[..., ReadResult], path: Path, crs: object, **options: object) -> ReadResult:
+    """Run a survey-format reader with the user's CRS when it can describe metres."""
+    usable = _survey_crs(crs, path)
+    try:
+        return reader(path, crs=usable, **options)
+    except CRSError as exc:
+        if crs is None or usable is not None or "give" not in (exc.hint or ""):
+            raise
+        raise type(exc)(exc.reason, path=exc.path, line=exc.line, layer=exc.layer, feature=exc.feature,
+                        feature_kind=exc.feature_kind,
+                        hint=f"{exc.hint} (the CRS given, {crs}, is lon/lat: it cannot describe these metres)") \
+            from None
 
 
 def _not_geojson(path: Path) -> FootprintError | None:
@@ -220,15 +235,15 @@ def read_source(path: str | Path, *, layer: str | None = None, crs: object = Non
         raise UnsupportedFileError("this is a DWG drawing, which shgeo cannot read", path=path,
                                    hint="open it in CAD and save it as DXF (另存为 DXF, R2000 or newer)")
     if suffix == ".dxf":
-        return read_dxf(path, crs=_survey_crs(crs, path), layers=_dxf_layers(layer), encoding=encoding)
+        return _survey(read_dxf, path, crs, layers=_dxf_layers(layer), encoding=encoding)
     if suffix == ".txt" and looks_like_boundary_txt(path):
-        return read_boundary_txt(path, crs=_survey_crs(crs, path), encoding=encoding)
+        return _survey(read_boundary_txt, path, crs, encoding=encoding)
     if suffix in SPREADSHEET_SUFFIXES:
-        return read_coordinate_table(path, crs=_survey_crs(crs, path), sheet=layer, encoding=encoding)
+        return _survey(read_coordinate_table, path, crs, sheet=layer, encoding=encoding)
     if suffix in TEXT_TABLE_SUFFIXES:
         kind = table_kind(path, wkt_field=wkt_field, lon_field=lon_field, lat_field=lat_field, encoding=encoding)
         if kind == COORDINATES:
-            return read_coordinate_table(path, crs=_survey_crs(crs, path), encoding=encoding)
+            return _survey(read_coordinate_table, path, crs, encoding=encoding)
         frame, meta = read_csv_footprints(path, encoding=encoding, wkt_field=wkt_field, lon_field=lon_field,
                                           lat_field=lat_field)
     else:

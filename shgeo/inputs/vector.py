@@ -38,6 +38,7 @@ import hashlib
 import logging
 import os
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
@@ -45,6 +46,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pyogrio.errors
+import shapely
 
 from ..errors import LayerError, option
 from .encodings import GBK_LABEL, codec_name, decode_cut, detect_encoding, is_single_byte
@@ -297,13 +299,16 @@ def _dbf_code_page_state(target: _Target) -> tuple[str | None, int | None, list[
     head = b""
     if target.archive is not None and target.member:
         stem = target.member[:-4].lower()
-        with zipfile.ZipFile(target.archive) as zf:
-            names = {n.lower(): n for n in zf.namelist()}
-            if stem + ".cpg" in names:
-                cpg_bytes = zf.read(names[stem + ".cpg"])
-            if stem + ".dbf" in names:
-                with zf.open(names[stem + ".dbf"]) as fh:
-                    head = _dbf_header(fh)
+        try:
+            with zipfile.ZipFile(target.archive) as zf:
+                names = {n.lower(): n for n in zf.namelist()}
+                if stem + ".cpg" in names:
+                    cpg_bytes = zf.read(names[stem + ".cpg"])
+                if stem + ".dbf" in names:
+                    with zf.open(names[stem + ".dbf"]) as fh:
+                        head = _dbf_header(fh)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            pass  # a damaged archive: GDAL's read says what is wrong with it
     elif target.local is not None:
         cpg = _sidecar(target.local, ".cpg")
         cpg_bytes = cpg.read_bytes() if cpg else None
@@ -488,6 +493,9 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
             pyogrio.errors.FeatureError) as exc:
         raise LayerError(f"cannot read ({_gdal_reason(exc)})", path=target.display, layer=layer_name,
                          hint="check that the file is complete and in a format GDAL reads") from None
+    except shapely.errors.GEOSException as exc:  # a geometry GEOS cannot build (a ring that does not close …)
+        raise LayerError(f"cannot read a geometry ({exc})", path=target.display, layer=layer_name,
+                         hint="check that the file is complete; repair its geometries in a GIS") from None
     except UnicodeDecodeError as exc:
         raise LayerError(f"attribute text is not valid {encoding or 'in its declared encoding'} ({exc.reason})",
                          path=target.display, layer=layer_name,

@@ -372,3 +372,20 @@ def test_an_encoding_is_not_applied_to_utf8_formats(tmp_path):
     gdf = gpd.GeoDataFrame({"name": ["民生村"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)], crs=4490)
     gdf.to_file(tmp_path / "v.gpkg")
     assert read_vector(tmp_path / "v.gpkg", encoding="GBK")["name"].iloc[0] == "民生村"
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
+def test_names_cut_inside_a_character_still_decode(tmp_path, encoding):
+    """A DBF keeps 10 bytes of a field name: a character cut in two is dropped, and the cut does not make the
+    whole file look like another encoding."""
+    long_name, long_value = "是否新增建设用地", "上海市浦东新区张江高科技园区某某路某某号"
+    gdf = gpd.GeoDataFrame({long_name: [long_value], "名称": ["陆渡村"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)],
+                           crs=4490)
+    with pytest.warns(RuntimeWarning):  # GDAL says it cut the name
+        gdf.to_file(tmp_path / "cut.shp", encoding=encoding)
+    (tmp_path / "cut.cpg").unlink()
+    read = read_vector(tmp_path / "cut.shp")
+    assert read.attrs["encoding"] == ("UTF-8" if encoding == "UTF-8" else "GBK")
+    cut = [c for c in read.columns if c.startswith("是否")]
+    assert len(cut) == 1 and long_name.startswith(cut[0]) and read["名称"].iloc[0] == "陆渡村"
+    assert long_value.startswith(read[cut[0]].iloc[0]) and read.attrs["unread_fields"] == []
