@@ -78,7 +78,8 @@ class _Located(ShgeoError):
         text = f"{where}: {message}" if where else message
         if hint:
             text = f"{text} — {hint}"
-        super().__init__(text)
+        # text quoted from a broken file may hold lone surrogates (undecodable bytes): they cannot be printed
+        super().__init__(text.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 class ManifestError(_Located, ValueError):

@@ -94,7 +94,7 @@ def test_a_survey_file_is_one_project_and_lists_its_parcels(tmp_path):
     assert list(frame["footprint_id"]) == ["报批"] and frame.geometry.iloc[0].geom_type == "MultiPolygon"
     attrs = frame.attrs
     assert attrs["source_format"] == "界址点坐标交换格式" and attrs["source_crs"] == "EPSG:4528"
-    assert attrs["crs_basis"] == "from the file" and attrs["encoding"] == "gb18030"
+    assert attrs["crs_basis"] == "from the file" and attrs["encoding"] == "GBK"
     listed = attrs["parcels"]["报批"]
     assert [(p["id"], p["name"]) for p in listed] == [("DK01", "一号地块"), ("DK02", "二号地块")]
     assert listed[1]["declared_area_ha"] == 1.05 and listed[1]["computed_area_ha"] == pytest.approx(1.0, abs=1e-6)
@@ -158,7 +158,7 @@ def test_dxf_per_feature_and_layers(tmp_path, library):
 
 def test_zone_prefixed_shapefile_without_prj_names_its_zone(tmp_path):
     e, n = gk_project(121.455, 31.175, 4528)
-    src = gpd.GeoDataFrame({"项目编号": ["P1"]}, geometry=[Polygon(rect(e, n, 100, 100))])
+    src = gpd.GeoDataFrame({"code": ["P1"]}, geometry=[Polygon(rect(e, n, 100, 100))])
     with pytest.warns(UserWarning):  # pyogrio warns about writing without a CRS: meant
         src.to_file(tmp_path / "gk.shp")
     gdf = read_footprints(tmp_path / "gk.shp")
@@ -177,7 +177,7 @@ def test_crs_basis_of_gis_files(tmp_path):
     assert read_footprints(tmp_path / "d.gpkg").attrs["crs_basis"] == "declared"
     (tmp_path / "ll.csv").write_text("项目编号,经度,纬度\nA,121.457,31.176\n", encoding="gbk")
     gdf = read_footprints(tmp_path / "ll.csv", crs="EPSG:4490")
-    assert gdf.attrs["crs_basis"] == "given by the user" and gdf.attrs["encoding"] == "gb18030"
+    assert gdf.attrs["crs_basis"] == "given by the user" and gdf.attrs["encoding"] == "GBK"
     assert gdf.attrs["source_format"] == "CSV" and gdf.attrs["parcels"] == []
 
 

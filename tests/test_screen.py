@@ -63,8 +63,8 @@ EXPECTED_FACTS = {
 
 #: the sample projects in survey formats: (format, CRS, how the CRS was determined, encoding, parcels)
 SURVEY_SAMPLES = {
-    "SP13": ("界址点坐标交换格式", "EPSG:4528", "from the file", "gb18030", ["DK01", "DK02"]),
-    "SP14": ("DXF", "EPSG:4528", "from the zone prefix", "gbk", None),
+    "SP13": ("界址点坐标交换格式", "EPSG:4528", "from the file", "GBK", ["DK01", "DK02"]),
+    "SP14": ("DXF", "EPSG:4528", "from the zone prefix", "GBK", None),
     "SP15": ("XLSX 坐标表", "EPSG:4529", "from the zone prefix", None, ["ZJ-01"]),
 }
 

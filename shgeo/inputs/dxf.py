@@ -42,7 +42,7 @@ from shapely.geometry import LineString
 
 from ..errors import InputFormatError, ShgeoError, UnsupportedFileError
 from . import gauss_kruger as gk
-from .encodings import has_cjk
+from .encodings import encoding_label, has_cjk
 from .parcels import make_frame
 from .rings import Ring, assemble_polygons
 from .sources import FORMAT_DXF, ReadResult, SourceMeta
@@ -326,9 +326,9 @@ def _load(path: Path, encoding: str | None, meta: SourceMeta) -> Any:
             raise InputFormatError(f"the DXF structure is broken ({exc})", path=path,
                                    hint="re-export the drawing from CAD") from None
         meta.note(f"the DXF needed repairs to load ({len(auditor.fixes)} fixes)")
-    meta.encoding = "utf-8" if doc.dxfversion >= "AC1021" else doc.encoding
-    meta.header["$ACADVER"] = doc.dxfversion
-    meta.header["$DWGCODEPAGE"] = str(doc.header.get("$DWGCODEPAGE", ""))
+    meta.encoding = "UTF-8" if doc.dxfversion >= "AC1021" else encoding_label(doc.encoding, path.read_bytes())
+    meta.header["$ACADVER"] = _printable(str(doc.dxfversion))
+    meta.header["$DWGCODEPAGE"] = _printable(str(doc.header.get("$DWGCODEPAGE", "")))
     try:
         units = int(doc.header.get("$INSUNITS", 0) or 0)
     except (TypeError, ValueError):
@@ -339,8 +339,14 @@ def _load(path: Path, encoding: str | None, meta: SourceMeta) -> Any:
     return doc
 
 
-def _layer_name(e) -> str:
-    return ezdxf.decode_dxf_unicode(e.dxf.layer) if e.dxf.hasattr("layer") else "0"
+def _printable(text: str) -> str:
+    """Text from the drawing with undecodable bytes (lone surrogates) shown as escapes: it can be printed."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _layer_name(e: Any) -> str:
+    """The entity's layer name, ``\\U+nnnn`` escapes decoded."""
+    return _printable(ezdxf.decode_dxf_unicode(e.dxf.layer) if e.dxf.hasattr("layer") else "0")
 
 
 def list_dxf_layers(path: str | Path, *, encoding: str | None = None) -> dict[str, dict[str, int]]:
@@ -349,7 +355,7 @@ def list_dxf_layers(path: str | Path, *, encoding: str | None = None) -> dict[st
     doc = _load(path, encoding, SourceMeta(path=path, format=FORMAT_DXF))
     out: dict[str, Counter] = defaultdict(Counter)
     for layer in doc.layers:
-        out[ezdxf.decode_dxf_unicode(layer.dxf.name)]
+        out[_printable(ezdxf.decode_dxf_unicode(layer.dxf.name))]
     for e in doc.modelspace():
         out[_layer_name(e)][e.dxftype()] += 1
     return {k: dict(v) for k, v in out.items()}
@@ -359,8 +365,8 @@ def _selected_layers(doc: Any, layers: str | Iterable[str] | None, path: Path) -
     if layers is None:
         return None
     names = [layers] if isinstance(layers, str) else list(layers)
-    present = {ezdxf.decode_dxf_unicode(layer.dxf.name).casefold(): ezdxf.decode_dxf_unicode(layer.dxf.name)
-               for layer in doc.layers}
+    present = {_printable(ezdxf.decode_dxf_unicode(layer.dxf.name)).casefold():
+               _printable(ezdxf.decode_dxf_unicode(layer.dxf.name)) for layer in doc.layers}
     present.update({_layer_name(e).casefold(): _layer_name(e) for e in doc.modelspace()})
     missing = [n for n in names if n.casefold() not in present]
     if missing:

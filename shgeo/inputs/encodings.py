@@ -19,8 +19,8 @@ from typing import Final
 
 from ..errors import InputFormatError, option
 
-__all__ = ["decode_text", "decode_cut", "split_lines", "detect_encoding", "codec_name", "is_single_byte",
-           "has_cjk", "GBK_LABEL"]
+__all__ = ["decode_text", "decode_cut", "split_lines", "detect_encoding", "encoding_label", "codec_name",
+           "is_single_byte", "has_cjk", "GBK_LABEL"]
 
 #: How the reports name text decoded as GB18030 (the superset shgeo decodes with).
 GBK_LABEL: Final = "GBK"
@@ -105,16 +105,26 @@ def detect_encoding(data: bytes | Sequence[bytes], declared: str | None = None, 
     return None
 
 
+def encoding_label(codec: str, pieces: bytes | Sequence[bytes] = b"",
+                   cut_ok: bool | Sequence[bool] = False) -> str:
+    """How reports name an encoding: ``GBK`` (GB18030 text that GBK decodes, nearly all of it), ``GB18030``,
+    ``UTF-8``, ``UTF-8 (BOM)``, ``UTF-16`` …; other code pages by Python's name."""
+    name = codec_name(codec) or codec
+    if name == "gb18030" or name == "gbk":
+        return GBK_LABEL if detect_encoding(pieces, "gbk", cut_ok=cut_ok) == "gbk" else "GB18030"
+    return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16"}.get(name, name)
+
+
 def decode_text(data: bytes, *, path: str | Path | None = None, encoding: str | None = None) -> tuple[str, str]:
     """Decode a text file: a BOM (UTF-8, UTF-16) wins, then *encoding* if given, else strict UTF-8, else GB18030.
 
-    Returns ``(text, encoding)``.  Bytes that fit none raise
+    Returns ``(text, encoding label)`` (:func:`encoding_label`: ``"GBK"``, ``"UTF-8"`` …).  Bytes that fit none raise
     :class:`InputFormatError` naming the line of the first bad byte.
     """
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(enc), enc
+                return data.decode(enc), encoding_label(enc)
             except UnicodeDecodeError as exc:
                 raise _decode_error(data, exc, enc, path) from None
     if encoding:
@@ -123,15 +133,15 @@ def decode_text(data: bytes, *, path: str | Path | None = None, encoding: str | 
             raise InputFormatError(f"unknown text encoding {encoding!r}", path=path,
                                    hint="use a codec name such as GBK, GB18030 or UTF-8")
         try:
-            return data.decode(codec), encoding
+            return data.decode(codec), encoding_label(codec, data)
         except UnicodeDecodeError as exc:
             raise _decode_error(data, exc, encoding, path, given=True) from None
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), encoding_label("utf-8")
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        return data.decode("gb18030"), encoding_label("gb18030", data)
     except UnicodeDecodeError as exc:
         raise _decode_error(data, exc, "GBK/GB18030 or UTF-8", path) from None
 

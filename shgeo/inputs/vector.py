@@ -49,7 +49,7 @@ import pyogrio.errors
 import shapely
 
 from ..errors import LayerError, option
-from .encodings import GBK_LABEL, codec_name, decode_cut, detect_encoding, is_single_byte
+from .encodings import codec_name, decode_cut, detect_encoding, encoding_label, is_single_byte
 
 __all__ = ["read_vector", "list_vector_layers", "sha256_of", "source_files"]
 
@@ -343,13 +343,6 @@ def _raw(text: str) -> bytes:
     return text.encode("latin-1", errors="replace")
 
 
-def _encoding_label(codec: str, pieces: list[bytes], cuts: list[bool]) -> str:
-    """How reports name the encoding: GBK for GB18030 text that is GBK (nearly always), UTF-8 …"""
-    if codec == "gb18030":
-        return GBK_LABEL if detect_encoding(pieces, "gbk", cut_ok=cuts) == "gbk" else "GB18030"
-    return {"utf-8": "UTF-8"}.get(codec_name(codec) or codec, codec)
-
-
 def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | None, widths: list[int]
                 ) -> tuple[gpd.GeoDataFrame, str | None, list[str], list[str]]:
     """Decode a DBF read as ISO-8859-1: ``(frame, encoding label, problems, unread fields)``.
@@ -396,7 +389,7 @@ def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | Non
             out[col] = raw[col].map(decode, na_action="ignore").astype(object)
     out = out.rename(columns={c: decode(c) for c in fields if c not in unread})
     out.attrs = dict(raw.attrs)
-    label = _encoding_label(python_codec, pieces, cuts)
+    label = encoding_label(python_codec, pieces, cuts)
     problems = []
     declared_label = f"{cpg_text!r} (.cpg)" if cpg_text else f"{declared!r} (language driver)"
     if declared is None:

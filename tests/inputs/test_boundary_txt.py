@@ -59,7 +59,7 @@ def test_gbk_file_with_prefix(write_txt):
     assert frame.crs.to_epsg() == 4528
     assert meta.epsg == 4528 and meta.crs_basis == "from the file"
     assert meta.zone.number == 40 and meta.zone_prefixed is True
-    assert meta.encoding == "gb18030" and not meta.axes_swapped and meta.format == "界址点坐标交换格式"
+    assert meta.encoding == "GBK" and not meta.axes_swapped and meta.format == "界址点坐标交换格式"
     assert meta.header["数据产生单位"] == "上海市测绘院"
     # geometry x is the easting
     assert row.geometry.bounds[0] == pytest.approx(E0, abs=1e-3)

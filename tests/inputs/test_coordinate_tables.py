@@ -36,7 +36,7 @@ def test_gbk_csv_point_x_y(tmp_path):
     g = frame.geometry.iloc[0]
     assert isinstance(g, Polygon) and g.area == pytest.approx(9600, abs=1e-3)
     assert meta.epsg == 4528 and meta.crs_basis == "from the zone prefix"
-    assert meta.encoding == "gb18030" and meta.format == "CSV 坐标表"
+    assert meta.encoding == "GBK" and meta.format == "CSV 坐标表"
     assert any("closed automatically" in n for n in meta.notes)
     row = frame.iloc[0]
     assert (row.first_line, row.last_line) == (2, 5) and row.points == 4

@@ -277,7 +277,7 @@ def test_gbk_drawings_written_by_ezdxf(tmp_path, version):
     raw = path.read_bytes()
     assert b"ANSI_936" in raw and RED.encode("gbk") in raw
     frame, meta = read_dxf(path)
-    assert list(frame.layer) == [RED] and meta.encoding == "gbk"
+    assert list(frame.layer) == [RED] and meta.encoding == "GBK"
     assert meta.header["$DWGCODEPAGE"] == "ANSI_936"
 
 
@@ -288,7 +288,7 @@ def test_utf8_r2010_and_unicode_escapes(tmp_path):
     doc.saveas(path)
     assert RED.encode("utf-8") in path.read_bytes()
     frame, meta = read_dxf(path)
-    assert list(frame.layer) == [RED] and meta.encoding == "utf-8"
+    assert list(frame.layer) == [RED] and meta.encoding == "UTF-8"
     # R2000 in the default code page: ezdxf writes \U+7528... escapes
     doc = new_doc("R2000")
     add_rect(doc.modelspace(), E0, N0, 100, 100)
@@ -323,7 +323,7 @@ def test_hand_written_gbk_r12(tmp_path, codepage, note):
     frame, meta = read_dxf(path)
     assert list(frame.layer) == ["宗地界线"]
     assert frame.geometry.iloc[0].area == pytest.approx(3000)
-    assert meta.encoding == "gbk"
+    assert meta.encoding == "GBK"
     assert any("read as GBK" in n for n in meta.notes) == note
 
 
@@ -433,6 +433,6 @@ def test_r12_polyline_with_bulge_gbk(tmp_path):
     doc.saveas(path)
     frame, meta = read_dxf(path)
     row = frame.iloc[0]
-    assert row.entity_type == "POLYLINE" and row.layer == RED and meta.encoding == "gbk"
+    assert row.entity_type == "POLYLINE" and row.layer == RED and meta.encoding == "GBK"
     exact = 10000 + math.pi * 50 ** 2 / 2
     assert exact - math.pi * 50 * 0.01 <= row.geometry.area <= exact
