@@ -34,7 +34,7 @@ import pandas as pd
 from .kinds import KINDS
 from .published import DISTRICT_SOURCE, DISTRICTS, PROTECTED_CATEGORIES, PROTECTED_SOURCE, WATER_SOURCE, WATER_ZONES
 
-__all__ = ["Check", "reference_checks", "SHOW"]
+__all__ = ["Check", "reference_checks", "water_zone_of", "SHOW"]
 
 #: How many feature ids or values a message lists before "…".
 SHOW: Final = 5
@@ -136,7 +136,7 @@ def _district_codes(gdf: gpd.GeoDataFrame, has_name_field: bool) -> tuple[gpd.Ge
     return gdf, checks
 
 
-def _zone_of(value: Any) -> tuple[str | None, bool]:
+def water_zone_of(value: Any) -> tuple[str | None, bool]:
     """The water-source zone a value names, and whether it was matched inside a longer text."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None, False
@@ -151,7 +151,7 @@ def _water_zones(gdf: gpd.GeoDataFrame, has_category_field: bool) -> tuple[gpd.G
     checks: list[Check] = []
     source_col = "category" if has_category_field else "name"
     values = gdf[source_col]
-    matched = [_zone_of(v) for v in values]
+    matched = [water_zone_of(v) for v in values]
     zones = pd.Series([z for z, _ in matched], index=gdf.index, dtype=object)
     inside = pd.Series([m for _, m in matched], index=gdf.index)
     bad = zones.isna()

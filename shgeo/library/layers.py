@@ -57,7 +57,7 @@ from ..inputs.vector import read_vector, sha256_of
 from .checks import reference_checks
 from .kinds import KINDS, POLYGONAL, STATUTORY, KindSpec
 from .manifest import LayerEntry, Manifest, Selector, read_manifest
-from .plausibility import compare_with_published
+from .plausibility import Discrepancy, compare_with_published
 from .postgis import read_postgis
 from .villages import normalise_code, select_control_villages
 
@@ -99,8 +99,9 @@ class LayerSource:
     errors: list[LayerError] = field(default_factory=list)
     #: the layer is marked official in the manifest (compared with the published figures)
     official: bool = False
-    #: warnings from the comparison with the published figures, each with the figure and its source
-    plausibility: list[str] = field(default_factory=list)
+    #: measures off their published figures (:class:`~shgeo.library.plausibility.Discrepancy`; str() says
+    #: the figure and its source)
+    plausibility: list[Discrepancy] = field(default_factory=list)
     #: for a PostGIS layer: the SQL that was run
     query: str | None = None
 
@@ -236,7 +237,7 @@ class LayerLibrary:
 
     @property
     def plausibility(self) -> list[str]:
-        """Warnings from comparing official layers with the published figures (figure and source in each)."""
+        """Official layers' measures off their published figures, as text (figure and source in each)."""
         return [f"{s.kind}: {w}" for s in self.sources for w in s.plausibility]
 
     def has(self, kind: str) -> bool:

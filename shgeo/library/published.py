@@ -28,6 +28,7 @@ class Figure:
     value: float
     tolerance: float  # fraction of value (0 = exact)
     source: str
+    what_zh: str = ""
     note: str | None = None
 
     def describe(self) -> str:
