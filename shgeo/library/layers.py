@@ -181,6 +181,7 @@ class LayerLibrary:
             src = LayerSource(kind=kind, path=where, layer=kind, sha256={f"{where}/{kind}": _frame_digest(frame)},
                               source=name, sample=sample, problems=problems)
             ctx = _Ctx(where, kind, spec, errors=src.errors)
+            gdf = None
             try:
                 gdf = _prepare(frame, ctx, id_field=id_field,
                                name_field="name" if "name" in frame.columns else None,
@@ -191,7 +192,7 @@ class LayerLibrary:
                 src.errors.append(exc)
             _log_problems(problems, str(where), kind)
             sources.append(src)
-            if not src.errors:
+            if gdf is not None:  # failed frames too: the code checks across a kind still run on them
                 parts.setdefault(kind, []).append(gdf)
         layers = _combine(parts, sources)
         errors = [e for s in sources for e in s.errors]
@@ -386,7 +387,7 @@ def check_library(manifest: str | Path | Manifest | None = None) -> LibraryCheck
             src = _failed_source(entry, exc)
             gdf = None
         sources.append(src)
-        if gdf is not None and not src.errors:
+        if gdf is not None:  # failed layers too: the code checks across a kind still run on them
             parts.setdefault(entry.kind, []).append(gdf)
     layers = _combine(parts, sources)
     for kind in [k for k in layers if any(s.failed for s in sources if s.kind == k)]:
