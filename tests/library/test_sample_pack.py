@@ -199,15 +199,9 @@ def test_pack_size_under_5_mib():
     assert total < 5 * 1024 * 1024
 
 
-def test_through_load_library_if_available():
-    import shgeo
+def test_through_load_library():
+    from shgeo import load_library
 
-    load_library = getattr(shgeo, "load_library", None)
-    if load_library is None:
-        try:
-            from shgeo.library.layers import load_library
-        except ImportError:
-            pytest.skip("shgeo.load_library not available yet")
     lib = load_library()
     assert set(PACK_KINDS) <= set(lib.kinds)
     assert lib.is_sample
