@@ -232,7 +232,8 @@ class LayerLibrary:
         """Each statutory kind this library lacks: ``kind``, ``label_zh``, ``reason`` (the manifest's),
         ``leaves_open`` and ``leaves_open_zh`` (what screening cannot answer without it)."""
         return [{"kind": k, "label_zh": KINDS[k].label_zh,
-                 "reason": self.declared_missing.get(k, "not in the library"),
+                 "reason": self.declared_missing.get(k) or ("its layer failed the checks" if any(
+                     s.kind == k and s.failed for s in self.sources) else "not in the library"),
                  "leaves_open": KINDS[k].leaves_open, "leaves_open_zh": KINDS[k].leaves_open_zh}
                 for k in self.missing_statutory]
 

@@ -223,8 +223,8 @@ def _tokens(text: str) -> set[str]:
 
 
 def _matches(text: str, keyword: str) -> bool:
-    if keyword.isascii():
-        return keyword in _tokens(text)
+    if keyword.isascii():  # whole words, plurals too (villages, districts, islands)
+        return bool({keyword, keyword + "s", keyword + "es"} & _tokens(text))
     return keyword in text
 
 
