@@ -14,6 +14,7 @@ differ between the runs are listed by :func:`layer_changes`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ import pandas as pd
 
 from ..errors import ShgeoError
 from ..library.kinds import KINDS
+from .report_html import LEVEL_ZH, OUTCOME_ZH, OVERALL_ZH
 
 __all__ = ["Change", "RunReports", "read_run", "compare_runs", "changes_table", "changes_csv", "layer_changes",
            "render_diff_html", "CHANGE_COLUMNS"]
@@ -183,6 +185,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _combined(files: Any) -> str | None:
+    """One digest over a layer's files (a FileGDB has no single file to name)."""
+    if not isinstance(files, dict) or not files:
+        return None
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}\0{files[name]}\n".encode())
+    return digest.hexdigest()
+
+
 def changes_csv(changes: Iterable[Change]) -> bytes:
     """The changes as CSV (UTF-8 with BOM, for Excel), formula-like cells neutralised."""
     table = changes_table(changes)
@@ -195,9 +207,9 @@ def layer_changes(old: RunReports, new: RunReports) -> list[dict[str, str]]:
         report = next(iter(run.reports.values()), {})
         out: dict[str, list[str]] = {}
         for entry in report.get("layers") or []:
+            digest = entry.get("sha256") or _combined(entry.get("sha256_files"))
             out.setdefault(str(entry.get("kind")), []).append(
-                f"{Path(str(entry.get('path'))).name} {_text(entry.get('edition'))} "
-                f"{str(entry.get('sha256') or '')[:12]}".strip())
+                f"{Path(str(entry.get('path'))).name} {_text(entry.get('edition'))} {str(digest or '')[:12]}".strip())
         return {k: "; ".join(v) for k, v in out.items()}
 
     lo, ln = layers(old), layers(new)
@@ -217,11 +229,12 @@ padding:4px 8px;text-align:left}th{background:#eee}.muted{color:#666}</style></h
 <p class="muted">原结果：{{ old }}<br>新结果：{{ new }}</p>
 <p>{{ n_projects }} 个项目有变化，共 {{ rows|length }} 处。</p>
 {% if layers %}<h2>图层变化</h2><table id="layers"><tr><th>图层</th><th>原版本</th><th>新版本</th></tr>
-{% for l in layers %}<tr><td>{{ l.layer }}</td><td>{{ l.old }}</td><td>{{ l.new }}</td></tr>{% endfor %}</table>{% endif %}
+{% for l in layers %}<tr><td>{{ KIND_ZH.get(l.layer, l.layer) }}</td><td>{{ l.old }}</td><td>{{ l.new }}</td></tr>{% endfor %}</table>{% endif %}
 <h2>项目变化</h2>
 <table id="changes"><tr><th>项目编号</th><th>项目名称</th><th>变化</th><th>对象</th><th>原</th><th>新</th></tr>
 {% for r in rows %}<tr><td>{{ r.project_id }}</td><td>{{ r.name or "" }}</td><td>{{ CHANGE_ZH.get(r.change, r.change) }}</td>
-<td>{{ KIND_ZH.get(r.item, r.item) }}</td><td>{{ r.old }}</td><td>{{ r.new }}</td></tr>
+<td>{{ KIND_ZH.get(r.item, "项目" if r.item == "project" else "总体" if r.item == "overall" else r.item) }}</td>
+<td>{{ VALUE_ZH.get(r.old, r.old) }}</td><td>{{ VALUE_ZH.get(r.new, r.new) }}</td></tr>
 {% else %}<tr><td colspan="6">两次筛查结果一致。</td></tr>{% endfor %}
 </table></body></html>
 """
@@ -233,4 +246,5 @@ def render_diff_html(changes: list[Change], old: RunReports, new: RunReports) ->
     template = env.from_string(_TEMPLATE)
     return template.render(old=str(old.folder), new=str(new.folder), rows=changes,
                            n_projects=len({c.project_id for c in changes}), layers=layer_changes(old, new),
-                           CHANGE_ZH=_CHANGE_ZH, KIND_ZH={k: s.label_zh for k, s in KINDS.items()})
+                           CHANGE_ZH=_CHANGE_ZH, KIND_ZH={k: s.label_zh for k, s in KINDS.items()},
+                           VALUE_ZH={**OUTCOME_ZH, **OVERALL_ZH, **LEVEL_ZH, "failed": "未能筛查"})
