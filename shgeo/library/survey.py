@@ -157,6 +157,8 @@ def _layers_of(path: Path) -> list[tuple[str | None, str | None]]:
             members = [n for n in zf.namelist() if n.lower().endswith((".shp", ".gpkg", ".geojson"))
                        and not n.startswith("__MACOSX")]
         out: list[tuple[str | None, str | None]] = []
+        if len(members) == 1 and members[0].lower().endswith(".shp"):
+            return [(None, members[0])]  # the zip's only dataset: no layer to name
         for m in members:
             if m.lower().endswith(".shp"):
                 out.append((m, m))

@@ -83,3 +83,24 @@ def test_the_proposal_is_valid_toml_and_unconfirmed(tmp_path):
     assert {m["kind"] for m in data["manifest"]["missing"]} == {
         "core_zone", "protected_area", "water_source_l1", "groundwater_village", "district", "sea", "island"}
     assert data["layers"][0]["kind"] == "redline" and data["layers"][0]["provenance"]["official"] is True
+
+
+def test_a_zipped_gbk_shapefile_is_proposed_without_a_layer_name(tmp_path):
+    import zipfile
+
+    from shgeo.library.layers import load_library
+
+    src = tmp_path / "src"
+    src.mkdir()
+    gpd.GeoDataFrame({"名称": ["东滩"]}, geometry=[A], crs=4490).to_crs(4549).to_file(src / "生态保护红线.shp",
+                                                                                   encoding="GBK")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "红线.zip", "w") as zf:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            zf.write(src / f"生态保护红线{ext}", f"生态保护红线{ext}")
+    (p,) = survey_folder(folder)
+    assert p.kind == "redline" and p.dataset.layer is None and p.dataset.encoding == "GBK"
+    text = proposed_manifest([p], folder, folder / "m.toml").replace("confirmed = false", "confirmed = true")
+    (folder / "m.toml").write_text(text, encoding="utf-8")
+    assert list(load_library(folder / "m.toml").layer("redline")["name"]) == ["东滩"]
