@@ -41,7 +41,7 @@ def _row(src: LayerSource) -> tuple[str, ...]:
     return (src.kind, str(src.feature_count), src.source_crs or "—", _extent(src), src.edition or "—",
             "yes" if src.sample else "no", "yes" if src.official else "no",
             src.checksum[:12] if src.sha256 else "—", str(len(src.problems) + len(src.plausibility)),
-            "FAILED" if src.failed else "ok")
+            "FAILED" if src.failed or src.screening_errors else "ok")
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
@@ -82,6 +82,8 @@ def _report(check: LibraryCheck, manifest: Path) -> None:
                 click.echo(f"    sha256:  {digest}  {name}")
         for error in src.errors:
             click.echo(f"    ERROR:   {error}")
+        for error in src.screening_errors:
+            click.echo(f"    ERROR:   {error} (the layer can be measured, but screening refuses it)")
         for text in src.problems:
             click.echo(f"    problem: {text}")
         for text in src.plausibility:

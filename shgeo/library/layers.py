@@ -97,6 +97,9 @@ class LayerSource:
     encoding: str | None = None
     #: problems that stop this layer from being used (each names file, layer, kind and the fix)
     errors: list[LayerError] = field(default_factory=list)
+    #: problems that leave the layer usable for measuring but would make screening fail or answer wrongly
+    #: (codes and names the rules read); :func:`shgeo.screen` refuses a library that has any
+    screening_errors: list[LayerError] = field(default_factory=list)
     #: the layer is marked official in the manifest (compared with the published figures)
     official: bool = False
     #: measures off their published figures (:class:`~shgeo.library.plausibility.Discrepancy`; str() says
@@ -129,7 +132,8 @@ class LayerLibrary:
 
     def __init__(self, layers: Mapping[str, gpd.GeoDataFrame], sources: Sequence[LayerSource], *,
                  name: str = "library", manifest_path: Path | None = None,
-                 manifest_sha256: str | None = None, missing: Mapping[str, str] | None = None) -> None:
+                 manifest_sha256: str | None = None, missing: Mapping[str, str] | None = None,
+                 screening_problems: Sequence[str | LayerError] = ()) -> None:
         self._layers = dict(layers)
         self._trees: dict[str, shapely.STRtree] = {}
         self.sources: list[LayerSource] = list(sources)
@@ -138,6 +142,11 @@ class LayerLibrary:
         self.manifest_sha256 = manifest_sha256
         #: kinds the manifest leaves out on purpose → its reason
         self.declared_missing: dict[str, str] = dict(missing or {})
+        #: problems that do not stop measuring (:func:`shgeo.overlay` works) but would make screening fail or
+        #: answer wrongly: kinds unaccounted for, an unconfirmed manifest, codes the rules cannot read.
+        #: :func:`shgeo.screen` and ``shgeo screen`` refuse the library while there are any; ``shgeo layers``
+        #: lists them and exits 2.
+        self.screening_problems: list[str] = [str(p) for p in screening_problems]
 
     # ------------------------------------------------------------------ construction
 
@@ -145,7 +154,9 @@ class LayerLibrary:
     def from_manifest(cls, manifest: Manifest | str | Path) -> LayerLibrary:
         """Load every layer a manifest names (see :func:`load_library`)."""
         check = check_library(manifest)
-        check.raise_for_errors()
+        check.raise_for_errors(screening=False)
+        for problem in check.library.screening_problems:
+            log.warning("%s", problem)
         return check.library
 
     @classmethod
@@ -199,7 +210,10 @@ class LayerLibrary:
         if errors:
             raise LayerCheckError(errors, path=where)
         missing = {k: "not given to LayerLibrary.from_frames" for k in STATUTORY if k not in layers}
-        return cls(layers, sources, name=name, missing=missing)
+        screening = [e for s in sources for e in s.screening_errors]
+        for problem in screening:
+            log.warning("%s", problem)
+        return cls(layers, sources, name=name, missing=missing, screening_problems=screening)
 
     # ------------------------------------------------------------------ access
 
@@ -310,8 +324,12 @@ def load_library(manifest: str | Path | Manifest | None = None) -> LayerLibrary:
     ``None`` loads the embedded sample pack, every layer of which is flagged
     sample data.  Raises :class:`~shgeo.errors.ManifestError` for a malformed
     manifest, or one :class:`~shgeo.errors.LayerCheckError` (a
-    :class:`~shgeo.errors.LayerError`) listing every problem of every layer,
-    each naming the file and the fix.
+    :class:`~shgeo.errors.LayerError`) listing every problem that stops a
+    layer from being used, each naming the file and the fix.  Problems that
+    leave the layers measurable but would make screening fail or answer
+    wrongly (kinds unaccounted for, codes the rules cannot read) are logged
+    and kept in :attr:`LayerLibrary.screening_problems`: :func:`shgeo.overlay`
+    works on such a library, :func:`shgeo.screen` refuses it, listing them all.
     """
     return LayerLibrary.from_manifest(_manifest_or_sample(manifest))
 
@@ -332,8 +350,10 @@ class LibraryCheck:
     manifest: Manifest
     #: the layers that loaded without error (all of them when :attr:`ok`)
     library: LayerLibrary
-    #: problems with the manifest as a whole (unconfirmed, kinds unaccounted for)
-    manifest_errors: list[str]
+    #: the manifest is a proposal of ``shgeo layers init`` not yet confirmed (at most one line)
+    unconfirmed: list[str]
+    #: statutory kinds neither given by a layer nor listed as missing (at most one line)
+    unaccounted: list[str]
 
     @property
     def sources(self) -> list[LayerSource]:
@@ -341,18 +361,37 @@ class LibraryCheck:
         return self.library.sources
 
     @property
+    def load_errors(self) -> list[str | LayerError]:
+        """Problems that stop the layers from being used at all: an unconfirmed proposed manifest, a layer
+        unreadable, without CRS, of the wrong geometry …"""
+        return [*self.unconfirmed, *(e for s in self.sources for e in s.errors)]
+
+    @property
+    def screening_errors(self) -> list[str | LayerError]:
+        """Problems that leave the layers measurable but would make screening fail or answer wrongly:
+        kinds unaccounted for, the codes and names the rules read."""
+        return [*self.unaccounted, *(e for s in self.sources for e in s.screening_errors)]
+
+    @property
+    def manifest_errors(self) -> list[str]:
+        """Problems with the manifest as a whole (unconfirmed, kinds unaccounted for)."""
+        return [*self.unconfirmed, *self.unaccounted]
+
+    @property
     def errors(self) -> list[str | LayerError]:
         """Every problem that would make screening fail or answer wrongly, manifest-level first."""
-        return [*self.manifest_errors, *(e for s in self.sources for e in s.errors)]
+        return [*self.manifest_errors, *(e for s in self.sources for e in (*s.errors, *s.screening_errors))]
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
-    def raise_for_errors(self) -> None:
-        """Raise one :class:`~shgeo.errors.LayerCheckError` listing every error, if there is any."""
-        if self.errors:
-            raise LayerCheckError(self.errors, path=self.manifest.path)
+    def raise_for_errors(self, *, screening: bool = True) -> None:
+        """Raise one :class:`~shgeo.errors.LayerCheckError` listing every error, if there is any
+        (only those that stop loading when not *screening*)."""
+        errors = self.errors if screening else self.load_errors
+        if errors:
+            raise LayerCheckError(errors, path=self.manifest.path)
 
 
 def check_library(manifest: str | Path | Manifest | None = None) -> LibraryCheck:
@@ -365,16 +404,17 @@ def check_library(manifest: str | Path | Manifest | None = None) -> LibraryCheck
     if not isinstance(manifest, Manifest):
         manifest = read_manifest(manifest)
     where = manifest.path or Path("<manifest>")
-    manifest_errors: list[str] = []
+    unconfirmed: list[str] = []
+    unaccounted_errors: list[str] = []
     if manifest.confirmed is False:
-        manifest_errors.append(
+        unconfirmed.append(
             f"{where}: the manifest was proposed by `shgeo layers init` and is not confirmed — check every "
             "proposal (kind, name/code fields, CRS, encoding, the kinds listed as missing and why), then set "
             "confirmed = true under [manifest]")
     unaccounted = manifest.unaccounted
     if unaccounted:
         listed = ", ".join(f"{k} ({KINDS[k].label_zh})" for k in unaccounted)
-        manifest_errors.append(
+        unaccounted_errors.append(
             f"{where}: statutory kind(s) neither given by a layer nor listed as missing: {listed} — without them "
             "screening cannot answer what they decide (shgeo layers lists it); add [[layers]] entries, or decide "
             f"to leave them out: under [manifest], missing = {_toml_list(unaccounted)} and "
@@ -393,13 +433,15 @@ def check_library(manifest: str | Path | Manifest | None = None) -> LibraryCheck
     layers = _combine(parts, sources)
     for kind in [k for k in layers if any(s.failed for s in sources if s.kind == k)]:
         del layers[kind]  # a kind with a failed part is not half-loaded
+    screening = [*unaccounted_errors, *(e for s in sources for e in s.screening_errors)]
     library = LayerLibrary(layers, sources, name=manifest.name, manifest_path=manifest.path,
-                           manifest_sha256=manifest.sha256, missing=manifest.missing)
+                           manifest_sha256=manifest.sha256, missing=manifest.missing, screening_problems=screening)
     for src, warnings in compare_with_published(library):
         src.plausibility.extend(warnings)
         for text in warnings:
             log.warning("%s (%s): differs from the published figure: %s", src.path.name, src.kind, text)
-    return LibraryCheck(manifest=manifest, library=library, manifest_errors=manifest_errors)
+    return LibraryCheck(manifest=manifest, library=library, unconfirmed=unconfirmed,
+                        unaccounted=unaccounted_errors)
 
 
 def _toml_list(items: Sequence[str]) -> str:
@@ -603,8 +645,8 @@ def _prepare(raw: gpd.GeoDataFrame, ctx: _Ctx, *, id_field: str, name_field: str
     out, checks = reference_checks(out, ctx.kind, has_name_field=fields["name"] is not None,
                                    has_category_field=fields["category"] is not None)
     for check in checks:
-        if check.severity == "error":
-            ctx.fail(check.message, hint=check.hint)
+        if check.severity == "error":  # measurable, but the rules cannot read it: screening is refused
+            source.screening_errors.append(ctx.error(check.message, hint=check.hint))
         else:
             problems.append(check.message + (f" — {check.hint}" if check.hint else ""))
     source.feature_count = len(out)

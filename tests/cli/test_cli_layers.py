@@ -6,6 +6,7 @@ import textwrap
 
 import geopandas as gpd
 import pytest
+import shgeo
 from click.testing import CliRunner
 from shapely.geometry import box
 
@@ -96,8 +97,11 @@ def test_undeclared_missing_kinds_fail_and_are_named(tmp_path):
         'name_field = "name"\ncode_field = "code"\n'
         '[layers.provenance]\nsource = "t"\nedition = "2025-01-01"\nlicence = "t"\nsample = true\n',
         encoding="utf-8")
+    lib = load_library(manifest)  # the districts can be measured; screening is refused, naming the kinds
+    assert "neither given by a layer nor listed as missing: redline" in lib.screening_problems[0]
     with pytest.raises(LayerError, match="neither given by a layer nor listed as missing: redline"):
-        load_library(manifest)
+        shgeo.screen(gpd.GeoDataFrame({"id": ["P1"]}, geometry=[box(121.45, 31.17, 121.46, 31.18)], crs=4490),
+                     lib, id_field="id")
     result = CliRunner().invoke(cli, ["layers", "--manifest", str(manifest)])
     assert result.exit_code == 2
     assert "neither given by a layer nor listed as missing: redline (生态保护红线)" in result.stderr

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+
+import shgeo
 from click.testing import CliRunner
 from shapely.geometry import box
 
@@ -62,9 +64,7 @@ def test_every_problem_of_every_layer_in_one_pass(tmp_path):
     manifest.write_text(text + '\n[[layers]]\nkind = "redline"\npath = "red.shp"\nname_field = "name"\n',
                         encoding="utf-8")
 
-    with pytest.raises(LayerCheckError) as info:
-        load_library(manifest)
-    problems = info.value.problems
+    problems = [str(e) for e in check_library(manifest).errors]
     joined = "\n".join(problems)
     assert "'185'" in joined and "not 12-digit statistical codes" in joined
     assert "320583" in joined and "not codes of Shanghai's 16 districts" in joined
@@ -72,6 +72,11 @@ def test_every_problem_of_every_layer_in_one_pass(tmp_path):
     assert "red.shp" in joined and "no CRS" in joined
     assert "'太湖'" in joined and "东风西沙, 陈行, 青草沙, 黄浦江上游" in joined
     assert len(problems) == 5
+    # loading stops at the two that make layers unusable (no CRS, codes that collide); the three the rules
+    # cannot read leave the layers measurable, and screening refuses them before any project is read
+    with pytest.raises(LayerCheckError) as info:
+        load_library(manifest)
+    assert len(info.value.problems) == 2 and "no CRS" in str(info.value) and "duplicate codes" in str(info.value)
     assert isinstance(info.value, LayerError)  # callers catching LayerError keep working
 
     result = CliRunner().invoke(cli, ["layers", "--manifest", str(manifest)])
@@ -87,8 +92,12 @@ def test_a_layer_that_passes_is_listed_beside_failed_ones(tmp_path):
     })
     check = check_library(manifest)
     assert not check.ok and len(check.errors) == 1
-    assert check.library.kinds == ["redline"]  # the failed kind is not half-loaded
-    assert [s.failed for s in check.sources] == [False, True]
+    # a code the rules cannot read leaves the layer measurable (overlay works) but screening is refused
+    assert check.library.kinds == ["redline", "groundwater_village"]
+    assert len(check.library.screening_problems) == 1 and "12-digit" in check.library.screening_problems[0]
+    with pytest.raises(LayerCheckError, match="12-digit"):
+        shgeo.screen(_gdf([A], id=["P1"]), check.library, id_field="id")
+    assert [s.failed for s in check.sources] == [False, False] and check.sources[1].screening_errors
 
 
 def test_empty_layer_is_an_error(tmp_path):
@@ -134,8 +143,10 @@ def test_water_zones_read_from_longer_names(tmp_path):
     assert list(layer["name"]) == ["青草沙饮用水水源一级保护区", "黄浦江上游（金泽）", "陈行水库"]
     # a text naming two zones is not guessed
     two = _gdf([A], MC=["青草沙与陈行之间"])
-    with pytest.raises(LayerError, match="'青草沙与陈行之间'"):
-        load_library(_write(tmp_path, {"w2": (two, 'kind = "water_source_l1"\nname_field = "MC"')}))
+    lib = load_library(_write(tmp_path, {"w2": (two, 'kind = "water_source_l1"\nname_field = "MC"')}))
+    assert any("'青草沙与陈行之间'" in p for p in lib.screening_problems)
+    with pytest.raises(LayerError, match="'青草沙与陈行之间'"):  # measurable, but never screened against
+        shgeo.screen(_gdf([A], id=["P1"]), lib, id_field="id")
 
 
 def test_protected_area_categories_outside_the_types_are_a_warning(tmp_path):
@@ -161,8 +172,8 @@ def test_crs_defined_elsewhere_is_named(tmp_path):
 
 
 def test_from_frames_runs_the_same_reference_checks():
-    with pytest.raises(LayerError, match="not 12-digit"):
-        LayerLibrary.from_frames({"groundwater_village": _gdf([A], name=["村"], code=["185"])})
+    bad = LayerLibrary.from_frames({"groundwater_village": _gdf([A], name=["村"], code=["185"])})
+    assert any("not 12-digit" in p for p in bad.screening_problems)
     lib = LayerLibrary.from_frames({"groundwater_village": _gdf([A], name=["村"],
                                                                 code=[CONTROL_VILLAGES[0].code])})
     assert lib.missing[0]["reason"] == "not given to LayerLibrary.from_frames"
