@@ -116,7 +116,7 @@ def _read_gis(path: Path, *, layer: str | None, crs: object, encoding: str | Non
         raise FootprintError(exc.reason, path=exc.path, layer=exc.layer, hint=exc.hint) from None
     driver = gdf.attrs.get("driver") or "GDAL"
     if driver == "DXF":  # a drawing whatever its suffix: read as one (GDAL's reader knows no holes, bulges …)
-        return read_dxf(path, crs=_survey_crs(crs, path), layers=_dxf_layers(layer), encoding=encoding), False
+        return _survey(read_dxf, path, crs, layers=_dxf_layers(layer), encoding=encoding), False
     meta = SourceMeta(path=path, format=driver, encoding=gdf.attrs.get("encoding"))
     meta.notes.extend(gdf.attrs.get("problems", []))
     meta.unread_fields.extend(gdf.attrs.get("unread_fields", []))

@@ -341,7 +341,7 @@ def check_crs_fits_eastings(crs: CRS, eastings: Iterable[float], *, path: str | 
                 path=path, layer=layer,
                 hint=(f"use EPSG:{better} (zone-prefixed)" if better else
                       "use the zone-prefixed CRS of that zone") + " for these coordinates")
-    elif fe >= 1_000_000.0:
+    elif fe >= 1_000_000.0 and values.min() > 1_000.0:  # metres without the prefix (degrees: the extent check's)
         better = equivalent_gk_epsg(crs, cm, 500_000.0)
         raise CRSError(
             f"{declared_by} {_label(crs)} expects zone-prefixed eastings (false easting {fe:.0f}), but the "

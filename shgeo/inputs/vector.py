@@ -393,7 +393,7 @@ def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | Non
     problems = []
     declared_label = f"{cpg_text!r} (.cpg)" if cpg_text else f"{declared!r} (language driver)"
     if declared is None:
-        problems.append(f"the DBF declares no code page (no .cpg, language driver 0); its text "
+        problems.append("the DBF declares no code page (no .cpg, language driver 0); its text "
                         + ("is valid UTF-8" if python_codec == "utf-8" else
                            f"is not valid UTF-8 and decodes cleanly as {label}")
                         + f": read as {label}")

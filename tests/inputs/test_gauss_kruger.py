@@ -154,3 +154,9 @@ def test_crs_fits_eastings_leaves_other_crss_alone():
     gk.check_crs_fits_eastings(_CRS.from_epsg(32651), [350000.0])  # UTM: no Chinese zone prefix in play
     with pytest.raises(CRSError, match=r"use EPSG:4550 \(no zone prefix\)"):
         gk.check_crs_fits_eastings(_CRS.from_epsg(4529), [347503.776])
+
+
+def test_degrees_under_a_gauss_kruger_label_are_left_to_the_extent_check():
+    from pyproj import CRS as _CRS
+
+    gk.check_crs_fits_eastings(_CRS.from_epsg(4528), [121.4, 121.5])  # no "use EPSG:4549" for lon/lat values
