@@ -268,3 +268,18 @@ def test_a_lon_lat_crs_given_is_never_applied_to_survey_metres(tmp_path):
     with pytest.raises(CRSError, match="EPSG:4490, is lon/lat"):
         read_footprints(plain, crs="EPSG:4490")
     assert read_footprints(plain, crs="EPSG:4549").attrs["crs_basis"] == "given by the user"
+
+
+def test_zone_prefix_in_a_csv_of_wkt_and_in_a_coordinate_table(tmp_path):
+    from shgeo.errors import CRSError
+
+    e, n = gk_project(121.455, 31.175, 4528)
+    wkt = tmp_path / "wkt.csv"
+    wkt.write_text(f'项目编号,wkt\nA,"{Polygon(rect(e, n, 100, 100)).wkt}"\n', encoding="utf-8")
+    gdf = read_footprints(wkt)
+    assert (gdf.attrs["source_crs"], gdf.attrs["crs_basis"]) == ("EPSG:4528", "from the zone prefix")
+    table = write_text(tmp_path / "pts.csv", "点号,X,Y\n" + "".join(f"J{i},{y:.3f},{x:.3f}\n" for i, (x, y)
+                                                                   in enumerate(rect(e, n, 100, 100), 1)), "gbk")
+    for path in (wkt, table):
+        with pytest.raises(CRSError, match=r"use EPSG:4528 \(zone-prefixed\)"):
+            read_footprints(path, crs="EPSG:4549")
