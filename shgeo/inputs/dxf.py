@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -50,6 +51,8 @@ from .survey_crs import apply_resolution, resolve_crs
 
 __all__ = ["read_dxf", "list_dxf_layers", "arc_points", "bulge_points", "polyline_points", "is_dwg",
            "DEFAULT_MAX_CHORD_ERROR", "EXTRA_COLUMNS"]
+
+log = logging.getLogger(__name__)
 
 #: largest distance (m) between a densified chord and the true arc
 DEFAULT_MAX_CHORD_ERROR: Final = 0.01
@@ -441,8 +444,10 @@ def read_dxf(path: str | Path, *, crs: object = None, layers: str | Iterable[str
         open_shapes = []
     used = sorted(set(closed_by_layer) | {layer for layer, _, _ in open_shapes})
     if wanted is None and used:
-        meta.note(f"no layer named: read every layer with boundaries ({', '.join(used)}); name the project's "
-                  "layer if the drawing holds others (frames, buildings, grids)")
+        text = (f"no layer named: read every layer with boundaries ({', '.join(used)}); name the project's layer "
+                "if the drawing holds others (frames, buildings, grids)")
+        meta.note(text)
+        log.warning("%s: %s", path, text)
 
     all_pts = [r for rs in closed_by_layer.values() for r, _ in rs] + [ln for _, ln, _ in open_shapes]
     owners = [e for rs in closed_by_layer.values() for _, e in rs] + [e for _, _, e in open_shapes]
