@@ -131,7 +131,7 @@ def decode_text(data: bytes, *, path: str | Path | None = None, encoding: str | 
         codec = codec_name(encoding)
         if codec is None:
             raise InputFormatError(f"unknown text encoding {encoding!r}", path=path,
-                                   hint="use a codec name such as GBK, GB18030 or UTF-8")
+                                   hint=f"give {option('encoding')} a codec name such as GBK, GB18030 or UTF-8")
         try:
             return data.decode(codec), encoding_label(codec, data)
         except UnicodeDecodeError as exc:

@@ -277,7 +277,7 @@ def _check_encoding(encoding: str | None, target: _Target) -> str | None:
         codecs.lookup(encoding)
     except LookupError:
         raise LayerError(f"unknown text encoding {encoding!r}", path=target.display,
-                         hint="use a Python codec name such as 'GBK', 'GB18030', 'UTF-8'") from None
+                         hint=f"give {option('encoding')} a codec name such as GBK, GB18030 or UTF-8") from None
     return encoding
 
 
