@@ -53,6 +53,9 @@ class ProjectRecord:
     report: dict[str, Any] | None = field(default=None, repr=False)
     #: the layer library the project was screened against (maps draw its layers around the footprint)
     library: Any = field(default=None, repr=False)
+    #: what the reader says about the project's file: ``path``, ``format``, ``crs``, ``crs_basis``, ``encoding``,
+    #: ``layer``, ``parcels`` (of this project), ``unread_fields``, ``notes``
+    input: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -34,7 +34,7 @@ import shapely
 
 from .avoidance.routing import analyse_footprint
 from .crs import WORKING_CRS
-from .errors import QueryError, ShgeoError
+from .errors import LayerCheckError, QueryError, ShgeoError
 from .inputs.attributes import NAME_FIELDS, attribute_sources, project_attributes
 from .inputs.batch import read_inputs, unique_ids
 from .library.layers import LayerLibrary, load_library
@@ -51,9 +51,11 @@ log = logging.getLogger(__name__)
 
 
 def _load_library(library: LayerLibrary | str | Path | None) -> LayerLibrary:
-    if isinstance(library, LayerLibrary):
-        return library
-    return load_library(library)
+    """The library to screen against; one that would make projects fail or answer wrongly is refused up front."""
+    lib = library if isinstance(library, LayerLibrary) else load_library(library)
+    if lib.screening_problems:
+        raise LayerCheckError(lib.screening_problems, path=lib.manifest_path)
+    return lib
 
 
 def _parse_as_of(as_of: _dt.date | str | None) -> _dt.date:
@@ -125,6 +127,7 @@ def screen(
     as_of: _dt.date | str | None = None,
     id_field: str | None = None,
     per_file: bool = False,
+    per_parcel: bool = False,
     crs: object = None,
     layer: str | None = None,
     encoding: str | None = None,
@@ -142,9 +145,12 @@ def screen(
     *footprints*: a GeoDataFrame (any CRS; *crs* if it has none), or file(s)
     and folder(s) of Shapefiles (also zipped), GeoPackages, GeoJSON, KML/KMZ,
     CSV with WKT or lon/lat (*wkt_field*, *lon_field*, *lat_field*; *layer* of a
-    multi-layer file; *encoding* of DBFs without .cpg and CSV).  One project per feature, or per file with
-    *per_file* (features dissolved).  Ids come from *id_field*, else a column
-    named 项目编号 / project_id / id …, else the row number.
+    multi-layer file; *encoding* of DBFs without .cpg and CSV), 界址点坐标交换格式
+    txt, DXF, XLSX/CSV coordinate tables.  One project per feature, or per file
+    with *per_file* (features dissolved); a txt, DXF or coordinate table is one
+    project (its parcels the parts), or one per parcel with *per_parcel*.  Ids
+    come from *id_field*, else a column named 项目编号 / project_id / id …,
+    else the row number.
     *library*: a :class:`~shgeo.library.layers.LayerLibrary`, a manifest path, or None
     for the sample pack.  *attributes*: a mapping applied to every project, a
     mapping ``{project_id: {...}}``, a DataFrame or CSV joined on the id (see
@@ -164,7 +170,7 @@ def screen(
     exclude = [Path(attributes)] if isinstance(attributes, (str, Path)) else []
     inputs = read_inputs(footprints, crs=crs, id_field=id_field, per_file=per_file, layer=layer,
                           encoding=encoding, exclude=exclude, wkt_field=wkt_field, lon_field=lon_field,
-                          lat_field=lat_field)
+                          lat_field=lat_field, per_parcel=per_parcel)
     unique_ids(inputs)
     layers_fp = layer_fingerprint(lib)
     options_fp = {"overlay": dict(overlay_options or {}),
@@ -176,10 +182,11 @@ def screen(
     for item in inputs:
         if item.frame is None:
             projects.append(ProjectResult(project_id=Path(item.source).stem, source=item.source,
-                                          error=item.error, library=lib))
+                                          error=item.error, library=lib, input=item.project_input(None)))
             continue
         ordered: list[tuple[int, ProjectResult]] = [
-            (row, ProjectResult(project_id=fid, source=item.source, error=reason, library=lib))
+            (row, ProjectResult(project_id=fid, source=item.source, error=reason, library=lib,
+                                input=item.project_input(fid)))
             for fid, reason, row in item.failures]
         frame = item.frame
         lowered = {str(c).lower(): c for c in frame.columns}
@@ -192,7 +199,7 @@ def screen(
             name = row[name_col] if name_col is not None and pd.notna(row[name_col]) else None
             project = ProjectResult(project_id=pid, name=None if name is None else str(name),
                                     source=item.source, footprint=frame.iloc[[i]][["footprint_id", "geometry"]],
-                                    library=lib)
+                                    library=lib, input=item.project_input(pid))
             repair = row["_repair"] if "_repair" in frame.columns and isinstance(row["_repair"], str) else None
             if repair:
                 repairs[pid] = repair

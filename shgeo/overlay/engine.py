@@ -269,7 +269,7 @@ def overlay(
         fa = footprint_arrays(units, line_width_m, point_radius_m)
         part = overlay_chunk(fa, lay, prep, opt)
         part["outside"] = outside_shares(fa, lay, part, opt.extent_tolerance_m)
-        part["gcj02"] = gcj02_exposure(fa, unit_fp, input_crs[s], lay, prep)
+        part["gcj02"] = gcj02_exposure(fa, unit_fp, input_crs[s], lay)
         part.update(fa=fa, unit_fp=unit_fp + s.start, repairs=repairs, mixed=np.flatnonzero(mixed) + s.start)
         return part
 

@@ -22,7 +22,7 @@ from ..crs import GEOGRAPHIC_CRS, WEB_MAP_CRS, WORKING_CRS
 from ..inputs.chinacoords import wgs84_to_gcj02
 from ..inputs.footprints import LINE, POINT
 from .measures import FootprintArrays
-from .pieces import PreparedLayers, WorkerGeometry, clip_by_rects, group_union
+from .pieces import PreparedLayers, clip_by_rects, group_union
 
 __all__ = ["EXTENT_TOLERANCE_M", "EXTENT_KINDS", "ZONE_KINDS", "outside_shares", "extent_codes", "where_outside",
            "gcj02_exposure", "is_geographic_wgs84"]
@@ -139,8 +139,7 @@ def is_geographic_wgs84(crs_text: str | None) -> bool:
     return bool(crs.is_geographic and crs.ellipsoid is not None and crs.ellipsoid.name in ("WGS 84", "CGCS2000"))
 
 
-def gcj02_exposure(fa: FootprintArrays, unit_fp: np.ndarray, input_crs: np.ndarray, lay: PreparedLayers,
-                   prep: WorkerGeometry) -> np.ndarray:
+def gcj02_exposure(fa: FootprintArrays, unit_fp: np.ndarray, input_crs: np.ndarray, lay: PreparedLayers) -> np.ndarray:
     """Per unit: True where the input was WGS 84/CGCS2000 lon/lat and a statutory zone lies within the
     GCJ-02 offset of the footprint, computed at the footprint's place (the answer would depend on
     whether the coordinates were really GCJ-02)."""
