@@ -19,6 +19,7 @@ __all__ = [
     "FootprintError",
     "QueryError",
     "RuleConflictError",
+    "OutputFolderError",
     "UnknownKindError",
 ]
 
@@ -113,6 +114,10 @@ class QueryError(ShgeoError, ValueError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
+
+
+class OutputFolderError(ShgeoError, OSError):
+    """An output folder shgeo must not write into: not its own, or in use by another run."""
 
 
 class RuleConflictError(ShgeoError, RuntimeError):

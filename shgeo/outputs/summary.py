@@ -1,9 +1,18 @@
-"""summary.csv and summary.gpkg: one row per project of a screening run."""
+"""summary.csv, summary.xlsx and summary.gpkg: one row per project of a screening run.
+
+Text cells that a spreadsheet would read as a formula (starting with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return) get a leading ``'``, as
+OWASP advises against CSV injection; numbers are left as they are.
+summary.xlsx has the same rows with Chinese headings (the column keys in a
+second header row), text cells, and a frozen header.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -14,19 +23,60 @@ import pandas as pd
 from ..crs import GEOGRAPHIC_CRS, WORKING_CRS
 from ..library.kinds import KINDS
 from .report import json_number
+from .report_html import FIGURE_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..records import ProjectRecord, ScreenRecord
 
-__all__ = ["summary_row", "summary_rows", "summary_csv", "summary_gpkg", "SUMMARY_COLUMNS"]
+__all__ = ["summary_row", "summary_rows", "summary_csv", "summary_xlsx", "summary_gpkg", "neutralise",
+           "SUMMARY_COLUMNS", "SUMMARY_HEADINGS_ZH"]
+
+log = logging.getLogger(__name__)
+
+#: ``<kind>_area_m2``, ``<kind>_length_m``, ``<kind>_share`` of each statutory kind (facts.details.by_kind)
+KIND_FIGURE_COLUMNS: Final = tuple(f"{k}_{m}" for k in FIGURE_KINDS for m in ("area_m2", "length_m", "share"))
 
 #: Columns of summary.csv, in order.
 SUMMARY_COLUMNS: Final = (
     "project_id", "name", "status", "reason", "overall", "outcomes", "level", "domain", "clauses",
     "questions", "redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
-    "districts", "land", "sea", "island", "area_m2", "length_m", "overlaps", "avoidable", "sample_data",
-    "as_of", "source", "report",
+    "districts", "land", "sea", "island", "area_m2", "length_m", "overlaps", *KIND_FIGURE_COLUMNS, "flags",
+    "outside_share", "avoidable", "sample_data", "as_of", "source", "report",
 )
+
+_KIND_HEAD_ZH: Final = {"redline": "红线", "core_zone": "核心保护区", "protected_area": "自然保护地",
+                        "water_source_l1": "水源一级区", "groundwater_village": "管控村"}
+_MEASURE_ZH: Final = {"area_m2": "重叠面积（m²）", "length_m": "重叠长度（m）", "share": "占项目比例"}
+
+#: Chinese headings of summary.xlsx, per column.
+SUMMARY_HEADINGS_ZH: Final = {
+    "project_id": "项目编号", "name": "项目名称", "status": "筛查状态", "reason": "未能筛查原因", "overall": "筛查结论",
+    "outcomes": "各文件结论", "level": "审批层级", "domain": "领域", "clauses": "条款", "questions": "待补充事项数",
+    "redline": "涉及生态保护红线", "core_zone": "涉及核心保护区", "protected_area": "涉及自然保护地",
+    "water_source_l1": "涉及水源一级保护区", "groundwater_village": "涉及管控类区域（村）", "districts": "涉及区",
+    "land": "涉及陆域", "sea": "涉及海域", "island": "涉及无居民海岛", "area_m2": "项目面积（m²）",
+    "length_m": "项目长度（m）", "overlaps": "重叠要素数",
+    **{f"{k}_{m}": f"{_KIND_HEAD_ZH[k]}{_MEASURE_ZH[m]}" for k in FIGURE_KINDS for m in _MEASURE_ZH},
+    "flags": "提示", "outside_share": "域外比例", "avoidable": "可避让", "sample_data": "样例数据",
+    "as_of": "适用日期", "source": "来源文件", "report": "报告",
+}
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise(value: Any) -> Any:
+    """*value* with a leading ``'`` if it is text a spreadsheet would take for a formula (numbers excepted)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
 
 
 def _join(values: Any) -> str:
@@ -45,6 +95,15 @@ def summary_row(project: ProjectRecord, result: ScreenRecord, report_path: str =
     levels = sorted({f["level"] for f in findings if f.get("level")})
     domains = sorted({d for f in findings for d in (f.get("domain") or [])})
     avoid = project.avoidance or {}
+    by_kind = details.get("by_kind") or {}
+    figures: dict[str, Any] = {}
+    for kind in FIGURE_KINDS:
+        entry = by_kind.get(kind) if isinstance(by_kind, dict) else None
+        entry = entry if isinstance(entry, dict) else {}
+        for measure, digits in (("area_m2", 2), ("length_m", 2), ("share", 6)):
+            value = json_number(entry.get(measure), digits)
+            figures[f"{kind}_{measure}"] = "" if value is None else value
+    outside = facts.get("outside_share", details.get("outside_share"))
     return {
         "project_id": project.project_id,
         "name": project.name or "",
@@ -68,6 +127,9 @@ def summary_row(project: ProjectRecord, result: ScreenRecord, report_path: str =
         "area_m2": json_number(details.get("area_m2"), 1) if details.get("area_m2") is not None else "",
         "length_m": json_number(details.get("length_m"), 1) if details.get("length_m") is not None else "",
         "overlaps": _overlap_count(project),
+        **figures,
+        "flags": _join(details.get("flags")),
+        "outside_share": "" if json_number(outside, 6) is None else json_number(outside, 6),
         "avoidable": avoid.get("avoidable", "") if isinstance(avoid, dict) else "",
         "sample_data": result.sample_data,
         "as_of": result.as_of.isoformat(),
@@ -100,20 +162,57 @@ def summary_csv(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: row.get(k, "") for k in SUMMARY_COLUMNS})
+        writer.writerow({k: neutralise(row.get(k, "")) for k in SUMMARY_COLUMNS})
     return buf.getvalue().encode("utf-8-sig")
+
+
+def summary_xlsx(rows: list[dict[str, Any]]) -> Callable[[Path], None]:
+    """summary.xlsx: Chinese headings (column keys below them), text cells, numbers as numbers, frozen header."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    def write(tmp: Path) -> None:
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("汇总")
+        ws.freeze_panes = "C3"
+        bold = Font(bold=True)
+        for line in ([SUMMARY_HEADINGS_ZH.get(c, c) for c in SUMMARY_COLUMNS], list(SUMMARY_COLUMNS)):
+            cells = []
+            for text in line:
+                cell = WriteOnlyCell(ws, value=text)
+                cell.font = bold
+                cells.append(cell)
+            ws.append(cells)
+        for row in rows:
+            ws.append([_xlsx_cell(ws, row.get(c, ""), WriteOnlyCell) for c in SUMMARY_COLUMNS])
+        wb.save(tmp)
+
+    return write
+
+
+def _xlsx_cell(ws: Any, value: Any, cell_type: Any) -> Any:
+    if isinstance(value, bool):
+        value = "是" if value else "否"
+    elif isinstance(value, (int, float)):
+        return value
+    cell = cell_type(ws, value=None)
+    cell.value = neutralise("" if value is None else str(value))
+    cell.data_type = "s"  # text, never a formula, whatever it starts with
+    cell.number_format = "@"
+    return cell
 
 
 def summary_gpkg(result: ScreenRecord, rows: list[dict[str, Any]]) -> Callable[[Path], None]:
     by_id = {r["project_id"]: r for r in rows}
     geoms, recs = [], []
     for p in result.projects:
-        if p.footprint is None:
+        if p.geometry is None:
             continue
         rec = {k: ("" if v is None else v) for k, v in by_id[p.project_id].items()}
         rec = {k: (str(v) if isinstance(v, bool) else v) for k, v in rec.items()}
         recs.append(rec)
-        geoms.append(p.footprint.geometry.iloc[0])
+        geoms.append(p.geometry)
     projects = gpd.GeoDataFrame(pd.DataFrame(recs, columns=list(SUMMARY_COLUMNS)),
                                 geometry=gpd.GeoSeries(geoms, crs=WORKING_CRS)).to_crs(GEOGRAPHIC_CRS)
     pieces = result.overlaps
@@ -128,13 +227,17 @@ def summary_gpkg(result: ScreenRecord, rows: list[dict[str, Any]]) -> Callable[[
         pieces.insert(2, "kind_zh", pieces["kind"].map(lambda k: KINDS[k].label_zh if k in KINDS else k))
 
     def write(tmp: Path) -> None:
-        projects.to_file(tmp, layer="projects", driver="GPKG",
-                         **({} if len(projects) else {"geometry_type": "Polygon"}))
-        if len(pieces):
-            pieces.to_file(tmp, layer="overlaps", driver="GPKG", mode="a")
-        else:
-            empty = gpd.GeoDataFrame({"project_id": pd.Series([], dtype=str), "kind": pd.Series([], dtype=str)},
-                                     geometry=gpd.GeoSeries([], crs=GEOGRAPHIC_CRS))
-            empty.to_file(tmp, layer="overlaps", driver="GPKG", mode="a", geometry_type="Polygon")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            projects.to_file(tmp, layer="projects", driver="GPKG",
+                             **({} if len(projects) else {"geometry_type": "Polygon"}))
+            if len(pieces):
+                pieces.to_file(tmp, layer="overlaps", driver="GPKG", mode="a")
+            else:
+                empty = gpd.GeoDataFrame({"project_id": pd.Series([], dtype=str), "kind": pd.Series([], dtype=str)},
+                                         geometry=gpd.GeoSeries([], crs=GEOGRAPHIC_CRS))
+                empty.to_file(tmp, layer="overlaps", driver="GPKG", mode="a", geometry_type="Polygon")
+        for w in caught:
+            log.warning("writing summary.gpkg: %s (%s)", w.message, w.category.__name__)
 
     return write
