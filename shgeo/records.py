@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -201,11 +202,17 @@ class ScreenRecord:
     def overlaps(self) -> gpd.GeoDataFrame:
         """Every project's overlap pieces and near misses in one GeoDataFrame (WORKING_CRS)."""
         frames = []
+        tables: dict[int, tuple[HitTable, list[tuple[int, int, str]]]] = {}
         for p in self.projects:
             rows = p.hit_rows
             if rows is None or len(rows) == 0:
                 continue
-            frames.append(rows.table.frame.iloc[rows.start:rows.stop].assign(project_id=p.project_id))
+            tables.setdefault(id(rows.table), (rows.table, []))[1].append((rows.start, rows.stop, p.project_id))
+        for table, spans in tables.values():
+            spans.sort()
+            index = np.concatenate([np.arange(a, b) for a, b, _ in spans])
+            ids = np.concatenate([np.full(b - a, pid, dtype=object) for a, b, pid in spans])
+            frames.append(table.frame.iloc[index].assign(project_id=ids))
         if not frames:
             return gpd.GeoDataFrame({"project_id": []}, geometry=gpd.GeoSeries([], crs=WORKING_CRS))
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WORKING_CRS)

@@ -57,8 +57,6 @@ __all__ = ["MapContext", "MapJob", "map_job", "render_map_page"]
 #: simplification of the context layers for display (metres, WORKING_CRS)
 DISPLAY_TOLERANCE_M: Final = 1.0
 _PIECE_VERTICES: Final = 256
-_ESCAPES: Final = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
-                   0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 @lru_cache(maxsize=1)
@@ -118,6 +116,8 @@ class MapContext:
         self.feature_kind = np.asarray(feature_kind, dtype=np.int64)
         self.popups = popups
         self.tooltips = tooltips
+        #: the GeoJSON ``properties`` of each feature, serialised once
+        self.properties = [_properties(p, t) for p, t in zip(popups, tooltips)]
         self._tree: shapely.STRtree | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -149,11 +149,26 @@ class MapContext:
         merged: dict[int, list[tuple[shapely.Geometry, int]]] = {}
         for s, e in zip(starts, stops):
             f = int(features[s])
-            geom = clipped[s] if e - s == 1 else shapely.union_all(clipped[s:e])
+            geom = clipped[s] if e - s == 1 else _merge(clipped[s:e])
             if tolerance_deg > 0:
                 geom = shapely.simplify(geom, tolerance_deg, preserve_topology=True)
             merged.setdefault(int(self.feature_kind[f]), []).append((geom, f))
         return sorted(merged.items())
+
+
+def _merge(pieces: np.ndarray) -> shapely.Geometry:
+    """The pieces of one feature as one geometry (they tile it: a coverage union, else a full union)."""
+    if np.all(np.isin(shapely.get_type_id(pieces), (3, 6))):
+        try:
+            return shapely.coverage_union_all(pieces)
+        except shapely.errors.GEOSException:
+            pass
+    return shapely.union_all(pieces)
+
+
+def _script_safe(text: str) -> str:
+    """JSON text that cannot end or open an element inside ``<script>`` ("<", ">", "&" as JSON escapes)."""
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _text(value: Any) -> str | None:
@@ -187,9 +202,12 @@ def map_job(project: ProjectRecord) -> MapJob:
                   footprint_tooltip=project.name or project.project_id, overlaps=overlaps, routes=routes)
 
 
-def _feature(geojson: str, popup: list[list[str]], tooltip: str | None) -> str:
-    props = json.dumps({"popup": popup, "tooltip": tooltip}, ensure_ascii=False)
-    return f'{{"type":"Feature","geometry":{geojson},"properties":{props}}}'
+def _properties(popup: list[list[str]], tooltip: str | None) -> str:
+    return json.dumps({"popup": popup, "tooltip": tooltip}, ensure_ascii=False)
+
+
+def _feature(geojson: str, properties: str) -> str:
+    return f'{{"type":"Feature","geometry":{geojson},"properties":{properties}}}'
 
 
 def _collection(features: list[str]) -> str:
@@ -204,46 +222,44 @@ def _layer(label: str, style: dict[str, Any], features: list[str]) -> str:
 def render_map_page(job: MapJob, context: MapContext, *, tiles: str | None = None, inline: bool = False) -> str:
     """The map.html text of one project (see the module docstring)."""
     routes = [g for _, g, _ in job.routes]
-    extent = np.asarray([job.footprint, *routes], dtype=object)
-    xmin, ymin, xmax, ymax = shapely.total_bounds(extent)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray([job.footprint, *routes], dtype=object))
     size = max(xmax - xmin, ymax - ymin)
     # context: a square around the project, wide enough that a window of any usual aspect ratio
     # (up to 3:1) fitted to the project shows no clip edge
     half = 1.5 * size + CONTEXT_M
     cx, cy = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
     margin = max(150.0, 0.25 * size)  # the view: the project and a margin of its surroundings
-    boxes = to_lonlat(np.asarray([shapely.box(cx - half, cy - half, cx + half, cy + half),
-                                  shapely.box(xmin - margin, ymin - margin, xmax + margin, ymax + margin)],
-                                 dtype=object))
+    own = display_geometries([job.footprint, *(g for g, _, _ in job.overlaps), *routes])
+    shown = to_lonlat(np.concatenate([
+        np.asarray([shapely.box(cx - half, cy - half, cx + half, cy + half),
+                    shapely.box(xmin - margin, ymin - margin, xmax + margin, ymax + margin)], dtype=object), own]))
+    geojson = shapely.to_geojson(shown[2:]).tolist()
     tolerance_m = max(DISPLAY_TOLERANCE_M, 2 * half / 4000.0)
     tolerance_deg = tolerance_m / 111_000.0 if tolerance_m > DISPLAY_TOLERANCE_M else 0.0
 
     layers: list[str] = []
-    for k, found in context.near(tuple(shapely.bounds(boxes[0]).tolist()), tolerance_deg):
+    for k, found in context.near(tuple(shapely.bounds(shown[0]).tolist()), tolerance_deg):
         kind = context.kinds[k]
-        geojson = shapely.to_geojson(np.asarray([g for g, _ in found], dtype=object)).tolist()
-        feats = [_feature(gj, context.popups[f], context.tooltips[f]) for gj, (_, f) in zip(geojson, found)]
+        text = shapely.to_geojson(np.asarray([g for g, _ in found], dtype=object)).tolist()
+        feats = [_feature(gj, context.properties[f]) for gj, (_, f) in zip(text, found)]
         label = KINDS[kind].label_zh if kind in KINDS else kind
         layers.append(_layer(label, KIND_STYLES.get(kind, {"color": "#555", "weight": 1, "fillOpacity": 0.2}), feats))
-    if job.overlaps:
-        shown = to_lonlat(display_geometries([g for g, _, _ in job.overlaps]))
-        feats = [_feature(gj, rows, tip) for gj, (_, rows, tip) in
-                 zip(shapely.to_geojson(shown).tolist(), job.overlaps)]
+    n_over = len(job.overlaps)
+    if n_over:
+        feats = [_feature(gj, _properties(rows, tip)) for gj, (_, rows, tip) in zip(geojson[1:1 + n_over], job.overlaps)]
         layers.append(_layer("重叠部分", OVERLAP_STYLE, feats))
-    shown = to_lonlat(display_geometries([job.footprint]))
     layers.append(_layer("项目范围", FOOTPRINT_STYLE,
-                         [_feature(shapely.to_geojson(shown[0]), job.footprint_popup, job.footprint_tooltip)]))
+                         [_feature(geojson[0], _properties(job.footprint_popup, job.footprint_tooltip))]))
+    route_json = geojson[1 + n_over:]
     for role, label in (("proposal", "原方案路径"), ("alternative", "避让替代路径")):
-        mine = [(g, rows) for r, g, rows in job.routes if r == role]
-        if mine:
-            shown = to_lonlat(display_geometries([g for g, _ in mine]))
-            feats = [_feature(gj, rows, label) for gj, (_, rows) in zip(shapely.to_geojson(shown).tolist(), mine)]
+        feats = [_feature(gj, _properties(rows, label)) for gj, (r, _, rows) in zip(route_json, job.routes) if r == role]
+        if feats:
             layers.append(_layer(label, ROUTE_STYLES[role], feats))
-    view = [round(v, 7) for v in shapely.bounds(boxes[1]).tolist()]
+    view = [round(v, 7) for v in shapely.bounds(shown[1]).tolist()]
     source = tile_source(tiles)
     data = ('{"layers":[' + ",".join(layers) + "]," + f'"bounds":{json.dumps(view)},'
             f'"tiles":{json.dumps(source, ensure_ascii=False)},'
             f'"banner":{json.dumps(SAMPLE_BANNER_TEXT if context.sample else None, ensure_ascii=False)}}}')
     return environment().get_template("map.html.j2").render(
-        title=f"{job.project_id} 项目筛查地图", data=data.translate(_ESCAPES),
+        title=f"{job.project_id} 项目筛查地图", data=_script_safe(data),
         inline=inline_assets() if inline else None, assets=f"../{ASSETS_DIR}")

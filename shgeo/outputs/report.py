@@ -30,7 +30,7 @@ from .folder import safe_name
 if TYPE_CHECKING:  # pragma: no cover
     from ..records import ProjectRecord, ScreenRecord
 
-__all__ = ["build_report", "report_context", "existing_report", "json_number", "json_text", "OVERLAP_KEYS"]
+__all__ = ["build_report", "report_context", "report_json", "existing_report", "json_number", "json_text", "OVERLAP_KEYS"]
 
 #: Keys of each entry of report.json's ``overlaps``.
 OVERLAP_KEYS: Final = ("kind", "feature_id", "name", "code", "category", "relation", "area_m2", "length_m", "share",
@@ -189,6 +189,13 @@ def build_report(project: ProjectRecord, result: ScreenRecord, context: dict[str
     if ctx["avoidance"]:
         report["avoidance"] = _jsonable(project.avoidance)
     return report
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """The text of report.json: one top-level key per line (values compact, UTF-8 text unescaped)."""
+    lines = [f"  {json.dumps(str(k), ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+             for k, v in report.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def existing_report(out: Path, project: ProjectRecord, folder: str | None = None) -> dict[str, Any] | None:

@@ -55,6 +55,7 @@ from .assets import write_assets
 from .display import check_tiles
 from .folder import OUTPUT_FILES, STALE_DIR, atomic_write, claim_output_folder, unique_names
 from .map_page import MapContext, MapJob, map_job, render_map_page
+from .report import report_json
 from .report_html import render_index, render_report
 from .summary import summary_csv, summary_gpkg, summary_rows, summary_xlsx
 
@@ -146,7 +147,7 @@ def _render(report: dict[str, Any], job: MapJob, context: MapContext, tiles: str
     return {
         "map.html": render_map_page(job, context, tiles=tiles, inline=inline).encode("utf-8"),
         "report.html": render_report(report).encode("utf-8"),
-        "report.json": (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+        "report.json": report_json(report).encode("utf-8"),
     }
 
 
