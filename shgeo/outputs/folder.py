@@ -26,7 +26,7 @@ from ..errors import OutputFolderError
 from ..inputs.discovery import OUTPUT_MARKER
 
 __all__ = ["safe_name", "unique_names", "atomic_write", "claim_output_folder", "remove_temporary",
-           "OUTPUT_FILES", "LOCK_FILE", "STALE_DIR"]
+           "OUTPUT_FILES", "LOCK_FILE", "STALE_DIR", "TEMP_MARK"]
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ OUTPUT_FILES: Final = frozenset({"index.html", "summary.csv", "summary.xlsx", "s
 LOCK_FILE: Final = ".shgeo-lock"
 #: where report folders of projects no longer in the inputs are moved
 STALE_DIR: Final = "_stale"
-#: temporary files of :func:`atomic_write` start with a dot and carry this in their name
-_TMP_MARK: Final = ".tmp"
+#: temporary files of :func:`atomic_write` (and of the writer's project files) start with a dot and carry this
+TEMP_MARK: Final = ".tmp"
 _RESERVED: Final = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _MAX_NAME: Final = 80
 
@@ -91,7 +91,7 @@ def atomic_write(path: Path, data: bytes | str | Callable[[Path], None], *, fsyn
     per-project files skip it: a killed process never leaves them half-written either way).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_MARK + path.suffix, dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_MARK + path.suffix, dir=path.parent)
     tmp = Path(tmp_name)
     try:
         if callable(data):
@@ -112,7 +112,7 @@ def atomic_write(path: Path, data: bytes | str | Callable[[Path], None], *, fsyn
 
 
 def _is_temporary(name: str) -> bool:
-    return name.startswith(".") and _TMP_MARK in name
+    return name.startswith(".") and TEMP_MARK in name
 
 
 def remove_temporary(out: Path) -> int:

@@ -42,6 +42,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import nullcontext
@@ -53,7 +54,7 @@ from tqdm.auto import tqdm
 
 from .assets import write_assets
 from .display import check_tiles
-from .folder import OUTPUT_FILES, STALE_DIR, atomic_write, claim_output_folder, unique_names
+from .folder import OUTPUT_FILES, STALE_DIR, TEMP_MARK, atomic_write, claim_output_folder, unique_names
 from .map_page import MapContext, MapJob, map_job, render_map_page
 from .report import report_json
 from .report_html import render_index, render_report
@@ -152,8 +153,19 @@ def _render(report: dict[str, Any], job: MapJob, context: MapContext, tiles: str
 
 
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write one project's files, each through a temporary name and ``os.replace`` (no fsync: see the module
+    docstring); report.json last."""
+    folder.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
-        atomic_write(folder / name, files[name], fsync=False)
+        target = folder / name
+        tmp = folder / f".{name}.{os.getpid()}{TEMP_MARK}"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(files[name])
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _write_chunk(out: str, jobs: list[tuple[str, str, dict[str, Any], MapJob]], tiles: str | None,
@@ -199,7 +211,12 @@ def _jobs(todo: list[tuple[ProjectRecord, str]], key_of: Any) -> Iterator[tuple[
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe (POSIX, no other thread running but tqdm's idle monitor: the workers start at
+    once, nothing re-imported), else forkserver, else spawn."""
     methods = multiprocessing.get_all_start_methods()
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.name != "tqdm_monitor"]
+    if "fork" in methods and not others:
+        return multiprocessing.get_context("fork")
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
