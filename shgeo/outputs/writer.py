@@ -136,8 +136,25 @@ def _remove_stale(folder: Path, project: ProjectRecord) -> None:
 _WORKER_CONTEXT: MapContext | None = None
 
 
-def _init_worker(context: MapContext) -> None:
+def _die_with_parent() -> None:
+    """Linux: a worker is killed when the run that started it dies (even by SIGKILL), so that no orphan
+    keeps writing into the folder (or holding its lock) after the run is gone."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - another libc
+        pass
+
+
+def _init_worker(context: MapContext, parent: int) -> None:
     global _WORKER_CONTEXT
+    _die_with_parent()
+    if os.getppid() != parent:  # pragma: no cover - the run died while this worker started
+        os._exit(1)
     _WORKER_CONTEXT = context
     logging.getLogger("shgeo").setLevel(logging.WARNING)
 
@@ -231,7 +248,7 @@ def _write_local(out: Path, todo: list[tuple[ProjectRecord, str]], context: MapC
             bar.update(len(chunk))
         return results
     with ProcessPoolExecutor(max_workers=processes, mp_context=_pool_context(), initializer=_init_worker,
-                             initargs=(context,)) as pool:
+                             initargs=(context, os.getpid())) as pool:
         pending: dict[Future, int] = {}
         chunks = iter(lambda: [job for _, job in zip(range(_CHUNK), jobs)], [])
         for chunk in chunks:
