@@ -27,6 +27,7 @@ when given a ``client`` (:mod:`shgeo.cluster`).  Both give the same records.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import sys
 from collections.abc import Iterable, Mapping
@@ -153,7 +154,7 @@ def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _
                      overlay_options: Mapping[str, Any] | None = None) -> PartitionResult:
     """Overlay and route the footprints of *frame* (columns :data:`PARTITION_COLUMNS`, WORKING_CRS).
 
-    ``_attributes`` holds each project's ``project`` block, ``_repair`` what was
+    ``_attributes`` holds each project's ``project`` block as JSON text, ``_repair`` what was
     repaired in its geometry (or None).  Runs in this process or on a dask worker.
     """
     out = PartitionResult()
@@ -170,6 +171,7 @@ def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _
     for result in results:
         facts.update(result.facts)
     for pid, attrs in zip(ids, frame["_attributes"].tolist()):
+        attrs = json.loads(attrs)
         if pid in out.errors:
             continue
         try:
@@ -283,7 +285,8 @@ def _partition_frame(projects: list[ProjectResult]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"footprint_id": [p.project_id for p in todo],
          "_repair": pd.Series([p.repair for p in todo], dtype=object),
-         "_attributes": pd.Series([p.attributes for p in todo], dtype=object)},
+         # JSON text: a column of dicts would not survive dask's conversion of object columns to strings
+         "_attributes": pd.Series([json.dumps(p.attributes, ensure_ascii=False) for p in todo], dtype=object)},
         geometry=gpd.GeoSeries([p.geometry for p in todo], crs=WORKING_CRS))
 
 
