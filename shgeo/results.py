@@ -85,15 +85,18 @@ class ScreenResult(ScreenRecord):
             return self[project_id].map(tiles=tiles)
         return batch_map(self, tiles=tiles)
 
-    def save(self, out: str | Path, *, tiles: str | None = None, force: bool = False) -> Path:
-        """Write every report, map, ``summary.csv``, ``summary.gpkg`` and ``index.html`` into *out*.
+    def save(self, out: str | Path, *, tiles: str | None = None, force: bool = False,
+             self_contained: bool = False, progress: bool | None = None, client: Any = None) -> Path:
+        """Write every report, map, ``summary.csv``/``.xlsx``/``.gpkg`` and ``index.html`` into *out*.
 
         Projects whose report.json carries the same fingerprint are not rewritten
-        unless *force*.  Returns the path of ``index.html``.
+        unless *force*.  *self_contained*: Leaflet inlined into every map.html.
+        *client*: a dask client whose workers render the pages.  Returns the path of ``index.html``.
         """
         from .outputs.writer import save_outputs
 
-        return save_outputs(self, Path(out), tiles=tiles, force=force).index
+        return save_outputs(self, Path(out), tiles=tiles, force=force, self_contained=self_contained,
+                            progress=progress, client=client).index
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.summary.to_html()
