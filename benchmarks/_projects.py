@@ -1,8 +1,8 @@
 """Generated, seeded project footprints inside Shanghai's land for the screening benchmarks.
 
 Centres are drawn uniformly over the sample pack's district outlines less its
-sea polygon (so every project lies in Shanghai); 85 % polygons of 50 m – 2 km
-(rotated, parcel-like, 8 vertices), 10 % lines (6 segments), 5 % points.
+sea polygon (so every project lies in Shanghai); the shapes are those of the overlay
+benchmark (85 % polygons of 50 m – 2 km, 10 % lines, 5 % points).
 Written as a GeoPackage in CGCS2000 (EPSG:4490) with 项目编号 and 项目名称.
 """
 
@@ -13,8 +13,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.affinity
 
-from shgeo.crs import WORKING_CRS
+from bench_overlay import make_footprints
 
 __all__ = ["make_projects", "write_projects"]
 
@@ -38,25 +39,15 @@ def make_projects(n: int, library, seed: int = 7) -> gpd.GeoDataFrame:
         inside = shapely.contains_xy(land, x, y)
         cx, cy = np.r_[cx, x[inside]], np.r_[cy, y[inside]]
     cx, cy = cx[:n], cy[:n]
-    size = np.exp(rng.uniform(np.log(50), np.log(2_000), n))
-    kind = rng.choice(3, n, p=[0.85, 0.10, 0.05])
-    geoms = np.empty(n, dtype=object)
-    poly = np.flatnonzero(kind == 0)
-    k = 8
-    ang = (np.arange(k) + rng.uniform(0, 0.8, (len(poly), k))) * (2 * np.pi / k) + rng.uniform(0, 2 * np.pi, (len(poly), 1))
-    rad = size[poly, None] / 2 * rng.uniform(0.6, 1.0, (len(poly), k))
-    xy = np.stack([cx[poly, None] + rad * np.cos(ang), cy[poly, None] + rad * np.sin(ang)], axis=-1)
-    geoms[poly] = shapely.polygons(xy)
-    line = np.flatnonzero(kind == 1)
-    m = 6
-    steps = rng.normal(0, 1, (len(line), m, 2)) * (size[line, None, None] / m)
-    xy = np.cumsum(steps, axis=1) + np.stack([cx[line], cy[line]], axis=-1)[:, None, :]
-    geoms[line] = shapely.linestrings(xy)
-    pt = np.flatnonzero(kind == 2)
-    geoms[pt] = shapely.points(cx[pt], cy[pt])
+    # the shapes of the overlay benchmark's workload, each moved to a centre on land
+    shapes = make_footprints(n, seed)
+    at = shapely.centroid(np.asarray(shapes.geometry.array))
+    dx, dy = cx - shapely.get_x(at), cy - shapely.get_y(at)
+    geoms = np.asarray([shapely.affinity.translate(g, float(a), float(b)) for g, a, b in
+                        zip(shapes.geometry.array, dx, dy)], dtype=object)
     ids = [f"G{i:06d}" for i in range(n)]
     return gpd.GeoDataFrame({"项目编号": ids, "项目名称": [f"生成项目 {i}" for i in range(n)]},
-                            geometry=gpd.GeoSeries(geoms), crs=WORKING_CRS)
+                            geometry=gpd.GeoSeries(geoms), crs=shapes.crs)
 
 
 def write_projects(path: Path, n: int, library, seed: int = 7) -> Path:

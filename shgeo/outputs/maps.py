@@ -29,20 +29,8 @@ import shapely
 from ..crs import WORKING_CRS
 from ..library.kinds import KINDS
 from .assets import inline_leaflet_html
-from .display import (
-    CONTEXT_M,
-    FOOTPRINT_STYLE,
-    KIND_STYLES,
-    OVERLAP_STYLE,
-    ROUTE_STYLES,
-    SAMPLE_BANNER_TEXT,
-    display_geometries,
-    fmt_area,
-    footprint_rows,
-    overlap_rows,
-    route_rows,
-    tile_source,
-)
+from . import display
+from .display import KIND_STYLES
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -56,7 +44,7 @@ log = logging.getLogger(__name__)
 _SAMPLE_BANNER_HTML = (
     "<div id='shgeo-sample-banner' style='position:absolute;top:10px;left:50%;transform:translateX(-50%);"
     "z-index:1000;background:#b30000;color:#fff;font:bold 13px/1.4 sans-serif;padding:4px 12px;"
-    f"border-radius:4px;pointer-events:none'>{html.escape(SAMPLE_BANNER_TEXT)}</div>"
+    f"border-radius:4px;pointer-events:none'>{html.escape(display.SAMPLE_BANNER_TEXT)}</div>"
 )
 
 
@@ -77,7 +65,7 @@ def offline_map(**kwargs: Any) -> folium.Map:
 def _tile_layer(m: folium.Map, tiles: str | None) -> None:
     import folium
 
-    source = tile_source(tiles)
+    source = display.tile_source(tiles)
     if source is None:
         return
     folium.TileLayer(tiles=source["url"], attr=source["attribution"], name="底图", control=True).add_to(m)
@@ -91,7 +79,7 @@ def _popup(rows: list[tuple[str, Any]]) -> str:
 
 
 def _frame(geoms: list[shapely.Geometry], popups: list[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"_popup": popups}, geometry=gpd.GeoSeries(display_geometries(geoms), crs=WORKING_CRS))
+    return gpd.GeoDataFrame({"_popup": popups}, geometry=gpd.GeoSeries(display.display_geometries(geoms), crs=WORKING_CRS))
 
 
 def _add_geojson(group: Any, gdf: gpd.GeoDataFrame, style: dict[str, Any]) -> None:
@@ -125,7 +113,7 @@ def _context(library: Any, kind: str, box: shapely.Geometry, tolerance: float) -
         row = layer.iloc[pos]
         popups.append(_popup([("图层", label), ("名称", row.get("name")), ("编码", row.get("code")),
                               ("类别", row.get("category")), ("要素编号", row.get("feature_id")),
-                              ("面积", fmt_area(area))]))
+                              ("面积", display.fmt_area(area))]))
     return gpd.GeoDataFrame({"_popup": popups}, geometry=gpd.GeoSeries(geoms[keep], crs=WORKING_CRS))
 
 
@@ -150,13 +138,13 @@ def _build(projects: list[ProjectRecord], library: Any, *, tiles: str | None, ti
     drawn = [p for p in projects if p.geometry is not None]
     if not drawn:
         raise ValueError("nothing to draw: no screened footprint")
-    fp = _frame([p.geometry for p in drawn], [_popup(footprint_rows(p)) for p in drawn])
-    routes = [r for p in drawn for r in route_rows(p)]
+    fp = _frame([p.geometry for p in drawn], [_popup(display.footprint_rows(p)) for p in drawn])
+    routes = [r for p in drawn for r in display.route_rows(p)]
     extent = list(fp.geometry) + [g for _, g, _ in routes]
     xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(extent, dtype=object))
     # context is clipped to a square around the project, wide enough that a window of any
     # usual aspect ratio (up to 3:1) fitted to the project shows no clip edge
-    half = 1.5 * max(xmax - xmin, ymax - ymin) + CONTEXT_M
+    half = 1.5 * max(xmax - xmin, ymax - ymin) + display.CONTEXT_M
     cx, cy = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
     box = shapely.box(cx - half, cy - half, cx + half, cy + half)
     tolerance = max(1.0, (2 * half) / 4000.0)
@@ -179,23 +167,23 @@ def _build(projects: list[ProjectRecord], library: Any, *, tiles: str | None, ti
             _add_geojson(group, ctx, style)
             group.add_to(m)
             legend.append((label, style))
-        pieces = [(g, _popup(rows)) for p in drawn for g, rows, _ in overlap_rows(p)]
+        pieces = [(g, _popup(rows)) for p in drawn for g, rows, _ in display.overlap_rows(p)]
         if pieces:
             group = folium.FeatureGroup(name="重叠部分", show=True)
-            _add_geojson(group, _frame([g for g, _ in pieces], [t for _, t in pieces]), OVERLAP_STYLE)
+            _add_geojson(group, _frame([g for g, _ in pieces], [t for _, t in pieces]), display.OVERLAP_STYLE)
             group.add_to(m)
-            legend.append(("重叠部分", OVERLAP_STYLE))
+            legend.append(("重叠部分", display.OVERLAP_STYLE))
         group = folium.FeatureGroup(name="项目范围", show=True)
-        _add_geojson(group, fp, FOOTPRINT_STYLE)
+        _add_geojson(group, fp, display.FOOTPRINT_STYLE)
         group.add_to(m)
-        legend.append(("项目范围", FOOTPRINT_STYLE))
+        legend.append(("项目范围", display.FOOTPRINT_STYLE))
         for role, label in (("proposal", "原方案路径"), ("alternative", "避让替代路径")):
             mine = [(g, _popup(rows)) for r, g, rows in routes if r == role]
             if mine:
                 group = folium.FeatureGroup(name=label, show=True)
-                _add_geojson(group, _frame([g for g, _ in mine], [t for _, t in mine]), ROUTE_STYLES[role])
+                _add_geojson(group, _frame([g for g, _ in mine], [t for _, t in mine]), display.ROUTE_STYLES[role])
                 group.add_to(m)
-                legend.append((label, ROUTE_STYLES[role]))
+                legend.append((label, display.ROUTE_STYLES[role]))
         folium.LayerControl(collapsed=False).add_to(m)
         m.get_root().html.add_child(Element(_legend(legend)), name="shgeo_legend")
         if getattr(library, "is_sample", False):
