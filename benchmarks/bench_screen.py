@@ -123,7 +123,7 @@ def measure(cmd: list[str], label: str, **extra) -> dict:
            "tree_cpu_s": round(tree_cpu, 2), "peak_tree_rss_mib": round(peak, 1),
            "loadavg_start": [round(x, 2) for x in load0], "loadavg_end": [round(x, 2) for x in os.getloadavg()],
            "other_processes_cores": round(max(0.0, busy - tree_cpu) / wall, 2), **extra}
-    if proc.returncode not in (0, 1):
+    if proc.returncode != 0:
         rec["stderr"] = err[-2000:]
     try:
         rec["result"] = json.loads(out.strip().splitlines()[-1])

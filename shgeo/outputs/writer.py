@@ -150,10 +150,10 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(context: MapContext, parent: int) -> None:
+def _init_worker(context: MapContext, parent: int | None) -> None:
     global _WORKER_CONTEXT
     _die_with_parent()
-    if os.getppid() != parent:  # pragma: no cover - the run died while this worker started
+    if parent is not None and os.getppid() != parent:  # pragma: no cover - the run died while this one forked
         os._exit(1)
     _WORKER_CONTEXT = context
     logging.getLogger("shgeo").setLevel(logging.WARNING)
@@ -247,8 +247,10 @@ def _write_local(out: Path, todo: list[tuple[ProjectRecord, str]], context: MapC
                 results[pid] = error
             bar.update(len(chunk))
         return results
-    with ProcessPoolExecutor(max_workers=processes, mp_context=_pool_context(), initializer=_init_worker,
-                             initargs=(context, os.getpid())) as pool:
+    method = _pool_context()
+    forked = method.get_start_method() == "fork"  # else the workers' parent is a fork server
+    with ProcessPoolExecutor(max_workers=processes, mp_context=method, initializer=_init_worker,
+                             initargs=(context, os.getpid() if forked else None)) as pool:
         pending: dict[Future, int] = {}
         chunks = iter(lambda: [job for _, job in zip(range(_CHUNK), jobs)], [])
         for chunk in chunks:
