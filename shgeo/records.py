@@ -108,9 +108,9 @@ class ProjectRecord:
     report: dict[str, Any] | None = field(default=None, repr=False)
     #: the layer library the project was screened against (maps draw its layers around the footprint)
     library: Any = field(default=None, repr=False)
-    #: where the footprint came from: ``path``, ``format``, ``crs``, ``crs_basis``, ``encoding``,
-    #: ``parcels``, ``notes`` (report.json's ``input`` block)
-    input: dict[str, Any] | None = field(default=None, repr=False)
+    #: what the reader says about the project's file: ``path``, ``format``, ``crs``, ``crs_basis``, ``encoding``,
+    #: ``layer``, ``parcels`` (of this project), ``unread_fields``, ``notes`` (report.json's ``input`` block)
+    input: dict[str, Any] = field(default_factory=dict, repr=False)
     #: what was repaired in the footprint's geometry when it was read (None: nothing)
     repair: str | None = field(default=None, repr=False)
     _footprint: gpd.GeoDataFrame | None = field(default=None, init=False, repr=False)

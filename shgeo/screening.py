@@ -192,40 +192,12 @@ def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _
 # --------------------------------------------------------------------------- the batch
 
 
-def _input_block(item: InputFile) -> dict[str, Any]:
-    """report.json's ``input`` block for the projects of one file (what the reader says about it)."""
-    attrs = dict(item.frame.attrs) if item.frame is not None else {}
-    notes = [str(p) for p in attrs.get("problems") or []]
-    unread = attrs.get("unread_fields") or []
-    if unread:
-        notes.append("未能读取的字段 / fields that could not be read: " + "、".join(map(str, unread)))
-    return {
-        "path": item.source,
-        "format": attrs.get("source_format"),
-        "crs": attrs.get("source_crs"),
-        "crs_basis": attrs.get("crs_basis"),
-        "encoding": attrs.get("encoding"),
-        "layer": attrs.get("layer"),
-        "parcels": attrs.get("parcels"),
-        "unread_fields": list(unread),
-        "notes": notes,
-    }
-
-
-def _per_project_input(block: dict[str, Any], pid: str) -> dict[str, Any]:
-    parcels = block.get("parcels")
-    if isinstance(parcels, Mapping):  # parcels per project id
-        return {**block, "parcels": list(parcels.get(pid) or [])}
-    return {**block, "parcels": list(parcels or [])}
-
-
 def _projects_of(item: InputFile, lib: LayerLibrary, defaults: dict[str, Any], table: dict[str, Any],
                  table_errors: dict[str, QueryError], fingerprint_of: Any) -> list[ProjectResult]:
     """The projects of one input file, in the file's row order (failed features in their place)."""
-    block = _input_block(item)
     ordered: list[tuple[int, ProjectResult]] = [
         (row, ProjectResult(project_id=fid, source=item.source, error=reason, library=lib,
-                            input=_per_project_input(block, fid)))
+                            input=item.project_input(fid)))
         for fid, reason, row in item.failures]
     frame = item.frame
     lowered = {str(c).lower(): c for c in frame.columns}
@@ -245,7 +217,7 @@ def _projects_of(item: InputFile, lib: LayerLibrary, defaults: dict[str, Any], t
         name = None if name is None or (isinstance(name, float) and name != name) else str(name)
         repair = repairs[i] if isinstance(repairs[i], str) and repairs[i] else None
         project = ProjectResult(project_id=pid, name=name, source=item.source, geometry=geoms[i], library=lib,
-                                input=_per_project_input(block, pid), repair=repair)
+                                input=item.project_input(pid), repair=repair)
         try:
             if pid in table_errors:
                 raise table_errors[pid]
@@ -300,6 +272,7 @@ def screen(
     as_of: _dt.date | str | None = None,
     id_field: str | None = None,
     per_file: bool = False,
+    per_parcel: bool = False,
     crs: object = None,
     layer: str | None = None,
     encoding: str | None = None,
@@ -319,9 +292,12 @@ def screen(
     *footprints*: a GeoDataFrame (any CRS; *crs* if it has none), or file(s)
     and folder(s) of Shapefiles (also zipped), GeoPackages, GeoJSON, KML/KMZ,
     CSV with WKT or lon/lat (*wkt_field*, *lon_field*, *lat_field*; *layer* of a
-    multi-layer file; *encoding* of DBFs without .cpg and CSV).  One project per feature, or per file with
-    *per_file* (features dissolved).  Ids come from *id_field*, else a column
-    named 项目编号 / project_id / id …, else the row number.
+    multi-layer file; *encoding* of DBFs without .cpg and CSV), 界址点坐标交换格式
+    txt, DXF, XLSX/CSV coordinate tables.  One project per feature, or per file
+    with *per_file* (features dissolved); a txt, DXF or coordinate table is one
+    project (its parcels the parts), or one per parcel with *per_parcel*.  Ids
+    come from *id_field*, else a column named 项目编号 / project_id / id …,
+    else the row number.
     *library*: a :class:`~shgeo.library.layers.LayerLibrary`, a manifest path, or None
     for the sample pack.  *attributes*: a mapping applied to every project, a
     mapping ``{project_id: {...}}``, a DataFrame or CSV joined on the id (see
@@ -345,7 +321,7 @@ def screen(
     exclude = [Path(attributes)] if isinstance(attributes, (str, Path)) else []
     inputs = read_inputs(footprints, crs=crs, id_field=id_field, per_file=per_file, layer=layer,
                           encoding=encoding, exclude=exclude, wkt_field=wkt_field, lon_field=lon_field,
-                          lat_field=lat_field)
+                          lat_field=lat_field, per_parcel=per_parcel)
     unique_ids(inputs)
     run_fp = run_fingerprint(layer_fingerprint(lib), day, avoidance,
                              {"overlay": dict(overlay_options or {}),
@@ -358,7 +334,7 @@ def screen(
     for item in inputs:
         if item.frame is None:
             projects.append(ProjectResult(project_id=Path(item.source).stem, source=item.source,
-                                          error=item.error, library=lib, input=_input_block(item)))
+                                          error=item.error, library=lib, input=item.project_input(None)))
             continue
         projects.extend(_projects_of(item, lib, defaults, table, table_errors, fingerprint_of))
     _dedupe_failed(projects)

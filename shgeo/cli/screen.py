@@ -49,14 +49,20 @@ def _check_out(out: Path, inputs: tuple[str, ...]) -> None:
               "else the row number).")
 @click.option("--attributes", "attributes", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CSV of project attributes joined on the project id (Chinese or English column names).")
-@click.option("--layer", default=None, help="Layer to read from multi-layer inputs (GeoPackage, FileGDB, KML).")
-@click.option("--encoding", default=None, help="Text encoding of DBFs without .cpg and of CSV (e.g. GBK).")
+@click.option("--layer", default=None, help="Layer to read from multi-layer inputs (GeoPackage, FileGDB, KML), the "
+              "sheet of an XLSX, or the CAD layer(s) of a DXF (comma-separated).")
+@click.option("--encoding", default=None, help="Text encoding of DBFs, CSV and txt (default: told from the bytes, "
+              "UTF-8 or GBK).")
 @click.option("--wkt-field", default=None, help="CSV column holding WKT geometry (default: wkt/geometry/geom/…).")
 @click.option("--lon-field", default=None, help="CSV column holding longitude (default: lon/lng/longitude/x/经度).")
 @click.option("--lat-field", default=None, help="CSV column holding latitude (default: lat/latitude/y/纬度).")
-@click.option("--crs", default=None, help="CRS of inputs that declare none (EPSG:4490, EPSG:4549 …, or gcj02/bd09).")
+@click.option("--crs", default=None, help="CRS of inputs that declare none (EPSG:4490, EPSG:4549 …, or gcj02/bd09); "
+              "zone-prefixed Gauss-Krüger eastings name their own zone.")
 @click.option("--as-of", "as_of", default=None, help="Date the rules are applied at, YYYY-MM-DD (default today).")
 @click.option("--per-file", is_flag=True, help="One project per file (its features dissolved), named by the file.")
+@click.option("--per-parcel", "--per-feature", "per_parcel", is_flag=True,
+              help="Split a 界址点 txt, DXF or coordinate table into a project per parcel (DXF: per closed shape); "
+              "by default each such file is one project.")
 @click.option("--tiles", default="none", show_default=True,
               help="Background tiles on the maps: none (offline), osm, or an http(s) URL template {z}/{x}/{y}.")
 @click.option("--self-contained", "self_contained", is_flag=True,
@@ -70,9 +76,9 @@ def _check_out(out: Path, inputs: tuple[str, ...]) -> None:
 def command(inputs: tuple[str, ...], manifest: str | None, out: str, id_field: str | None,
             attributes: str | None, layer: str | None, encoding: str | None, wkt_field: str | None,
             lon_field: str | None, lat_field: str | None, crs: str | None, as_of: str | None, per_file: bool,
-            tiles: str, self_contained: bool, force: bool, avoidance: bool, workers: int | None,
-            scheduler: str | None) -> None:
-    """Screen project footprints (files or folders: shp, zip, gpkg, geojson, kml/kmz, csv).
+            per_parcel: bool, tiles: str, self_contained: bool, force: bool, avoidance: bool,
+            workers: int | None, scheduler: str | None) -> None:
+    """Screen project footprints (files or folders: shp, zip, gpkg, geojson, kml/kmz, csv, 界址点 txt, dxf, xlsx).
 
     Writes <out>/<id>/report.json, report.html, map.html per project and
     summary.csv, summary.xlsx, summary.gpkg, index.html for the batch.
@@ -107,7 +113,7 @@ def command(inputs: tuple[str, ...], manifest: str | None, out: str, id_field: s
             result = screen(list(inputs), library, attributes, as_of=as_of, id_field=id_field, per_file=per_file,
                             crs=crs, layer=layer, encoding=encoding, wkt_field=wkt_field, lon_field=lon_field,
                             lat_field=lat_field, avoidance=avoidance, reuse_from=None if force else out_path,
-                            progress=progress, client=client)
+                            per_parcel=per_parcel, progress=progress, client=client)
             if result.sample_data:
                 click.echo("SAMPLE DATA — not for official screening (样例数据——不得用于正式审查)", err=True)
             saved = save_outputs(result, out_path, tiles=tiles_opt, force=force, progress=progress,

@@ -142,21 +142,21 @@ def _yes_no(value: Any) -> str:
 def _ha(m2: Any) -> str:
     try:
         return f"{float(m2) / 10000:,.4f}"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, jinja2.UndefinedError):
         return ""
 
 
 def _num(value: Any, digits: int = 1) -> str:
     try:
         return f"{float(value):,.{digits}f}"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, jinja2.UndefinedError):
         return ""
 
 
 def _pct(value: Any) -> str:
     try:
         return f"{float(value) * 100:.2f}%"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, jinja2.UndefinedError):
         return ""
 
 

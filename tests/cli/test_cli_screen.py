@@ -52,7 +52,7 @@ def test_sample_projects_end_to_end_then_resume_and_force(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"index: {(out / 'index.html').resolve()}" in printed
     rows = _summary(out)
-    assert len(rows) == 12 and all(r["status"] == "screened" for r in rows.values())
+    assert len(rows) == 15 and all(r["status"] == "screened" for r in rows.values())
     for pid in rows:
         for name in ("report.json", "report.html", "map.html"):
             assert (out / pid / name).is_file()
@@ -61,7 +61,7 @@ def test_sample_projects_end_to_end_then_resume_and_force(tmp_path, capsys):
     _age(out)
     assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), *AS_OF]) == 0
     assert all(_untouched(out / pid) for pid in rows)
-    assert "0 written, 12 unchanged" in capsys.readouterr().err
+    assert "0 written, 15 unchanged" in capsys.readouterr().err
 
     assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), *AS_OF, "--force"]) == 0
     assert not any(_untouched(out / pid) for pid in rows)
@@ -282,3 +282,50 @@ def test_workers_and_scheduler_together_are_a_usage_error(tmp_path):
     folder = _projects(tmp_path)
     assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--workers", "2", "--scheduler",
                  "tcp://127.0.0.1:1", *AS_OF]) == 2
+def test_survey_files_per_parcel_and_per_feature(tmp_path):
+    from common import gk_project, rect, txt_document, txt_parcel, write_dxf, write_text
+
+    e, n = gk_project(121.455, 31.175, 4528)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_text(folder / "报批.txt", txt_document([txt_parcel([rect(e, n, 100, 100)], pid="DK01"),
+                                                 txt_parcel([rect(e + 300, n, 100, 100)], pid="DK02")]))
+    write_dxf(folder / "图纸.dxf", [rect(e, n + 500, 100, 100), rect(e + 300, n + 500, 100, 100)])
+    assert main(["screen", str(folder), "--out", str(tmp_path / "whole"), *AS_OF]) == 0
+    assert set(_summary(tmp_path / "whole")) == {"报批", "图纸"}
+    for flag in ("--per-parcel", "--per-feature"):
+        out = tmp_path / flag.strip("-")
+        assert main(["screen", str(folder), "--out", str(out), flag, *AS_OF]) == 0
+        ids = set(_summary(out))
+        assert {"DK01", "DK02"} <= ids and len(ids) == 4
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("prefixed_as_4549", "use EPSG:4528 (zone-prefixed)"),
+    ("not_geojson", "JSON but not GeoJSON"),
+    ("wrong_encoding", "--encoding"),
+    ("dwg", "save it as DXF"),
+    ("no_crs", "--crs"),
+])
+def test_messages_point_the_right_way(tmp_path, capsys, case, expected):
+    """The message of a bad input names the fix, and names CLI options as the CLI spells them."""
+    from common import gk_project, rect, write_dxf, write_text
+
+    e, n = gk_project(121.455, 31.175, 4528)
+    if case == "prefixed_as_4549":
+        path = tmp_path / "gk.gpkg"
+        gpd.GeoDataFrame(geometry=[box(e, n, e + 100, n + 100)], crs=4549).to_file(path)
+    elif case == "not_geojson":
+        path = tmp_path / "query.json"
+        path.write_text('{"spatial": {"redline": false}, "project": {}}', encoding="utf-8")
+    elif case == "wrong_encoding":
+        path = write_text(tmp_path / "pts.csv", "项目编号,lon,lat\n甲,121.457,31.176\n", "utf-8")
+        argv_extra = ["--encoding", "gbk", "--crs", "EPSG:4490"]
+    elif case == "dwg":
+        path = tmp_path / "图纸.dwg"
+        path.write_bytes(b"AC1032" + bytes(32))
+    else:
+        path = write_dxf(tmp_path / "plain.dxf", [rect(*gk_project(121.455, 31.175, 4549), 100, 100)])
+    extra = argv_extra if case == "wrong_encoding" else []
+    assert main(["screen", str(path), "--out", str(tmp_path / "out"), *AS_OF, *extra]) == 2
+    assert expected in capsys.readouterr().err

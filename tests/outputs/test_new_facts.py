@@ -33,7 +33,9 @@ def _project(pid: str, overall: str, **facts) -> ProjectResult:
         facts={"redline": True, "core_zone": True, "districts": ["浦东新区"], "outside_share": 0.25,
                "details": details, **facts},
         input={"path": "in.dxf", "format": "DXF", "crs": "EPSG:4528", "crs_basis": "from the zone prefix",
-               "encoding": "GBK", "parcels": ["地块一", "地块二"], "notes": ["第3行坐标重复，已忽略"]},
+               "encoding": "GBK", "notes": ["第3行坐标重复，已忽略"], "unread_fields": ["备注"],
+               "parcels": [{"id": "DK01", "name": "地块一", "declared_area_ha": 1.2, "computed_area_ha": 1.1999,
+                            "area_difference": 0.0001, "lines": [3, 9]}, {"id": "DK02", "name": "地块二"}]},
         fingerprint="f" * 64)
 
 
@@ -64,7 +66,8 @@ def test_report_html_shows_flags_figures_overall_and_input(result):
     assert "生态保护红线" in figures and "12,345.6" in figures and "1.23" in figures and "12.35%" in figures
     assert figures.index("生态保护红线") < figures.index("自然保护地核心保护区")
     assert page.index('id="by-kind"') < page.index("办理路径")  # at the top
-    for text in ("DXF", "EPSG:4528", "由坐标带号前缀判定", "GBK", "地块一", "第3行坐标重复"):
+    for text in ("DXF", "EPSG:4528", "由坐标带号前缀判定", "GBK", "DK01", "地块一", "地块二", "1.2000", "第3行坐标重复",
+                 "未能读取的字段", "备注"):
         assert text in page
     assert OVERALL_ZH["not_in_force"] in render_report(result["B"].report)
 
