@@ -103,3 +103,11 @@ def test_index_shows_flags_and_the_new_overall_values(result):
     assert OVERALL_ZH["partly_outside"] in page and OVERALL_ZH["not_in_force"] in page
     assert FLAG_ZH["gcj02_ambiguous"] in page and "（域外 25.00%）" in page
     assert 'href="summary.xlsx"' in page
+
+
+def test_no_figures_table_without_by_kind():
+    """Facts without ``by_kind`` (an older overlay) never read as 'no overlap'."""
+    page = render_report({"facts": {"redline": True, "details": {}}, "overlaps": [], "findings": []})
+    assert 'id="by-kind"' not in page and "未与任何区域重叠" not in page
+    page = render_report({"facts": {"details": {"by_kind": {}}}, "overlaps": [], "findings": []})
+    assert "未与任何区域重叠" in page
