@@ -23,6 +23,7 @@ __all__ = [
     "LocalGridError",
     "QueryError",
     "RuleConflictError",
+    "OutputFolderError",
     "UnknownKindError",
     "option",
 ]
@@ -185,6 +186,10 @@ class QueryError(ShgeoError, ValueError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
+
+
+class OutputFolderError(ShgeoError, OSError):
+    """An output folder shgeo must not write into: not its own, or in use by another run."""
 
 
 class RuleConflictError(ShgeoError, RuntimeError):

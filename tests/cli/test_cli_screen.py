@@ -230,6 +230,58 @@ def test_layer_encoding_and_csv_column_options(tmp_path):
     assert set(_summary(out3)) == {"W1"}
 
 
+def test_a_users_folder_is_refused_even_with_force(tmp_path, capsys):
+    folder = _projects(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.csv").write_text("my own,table\n", encoding="utf-8")
+    for extra in ([], ["--force"]):
+        assert main(["screen", str(folder), "--out", str(mine), *AS_OF, *extra]) == 2
+        assert "not a shgeo output folder" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["summary.csv"]
+    assert (mine / "summary.csv").read_text(encoding="utf-8") == "my own,table\n"
+
+
+@pytest.mark.parametrize("tiles", ["javascript:alert(1)//{z}/{x}/{y}", "file:///{z}/{x}/{y}", "https://x.org/a.png"])
+def test_tiles_other_than_http_templates_exit_2(tmp_path, capsys, tiles):
+    folder = _projects(tmp_path)
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--tiles", tiles, *AS_OF]) == 2
+    assert "http" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_self_contained_maps_and_the_xlsx(tmp_path):
+    folder = _projects(tmp_path)
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), "--self-contained", *AS_OF]) == 0
+    page = (out / "A" / "map.html").read_text(encoding="utf-8")
+    assert "_assets" not in page and 'version="1.9.4"' in page
+    assert (out / "summary.xlsx").is_file() and 'href="summary.xlsx"' in (out / "index.html").read_text("utf-8")
+
+
+def test_quiet_runs_print_no_progress(tmp_path, capsys):
+    folder = _projects(tmp_path)
+    assert main(["-q", "screen", str(folder), "--out", str(tmp_path / "out"), *AS_OF]) == 0
+    err = capsys.readouterr().err
+    assert "project/s" not in err and "it/s" not in err
+
+
+@pytest.mark.slow
+def test_workers_on_a_local_dask_cluster_give_the_same_outputs(tmp_path):
+    pytest.importorskip("distributed")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(one), *AS_OF]) == 0
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(two), "--workers", "2", *AS_OF]) == 0
+    assert (one / "summary.csv").read_bytes() == (two / "summary.csv").read_bytes()
+    for pid in _summary(one):
+        assert (one / pid / "report.json").read_bytes() == (two / pid / "report.json").read_bytes()
+        assert (one / pid / "map.html").read_bytes() == (two / pid / "map.html").read_bytes()
+
+
+def test_workers_and_scheduler_together_are_a_usage_error(tmp_path):
+    folder = _projects(tmp_path)
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--workers", "2", "--scheduler",
+                 "tcp://127.0.0.1:1", *AS_OF]) == 2
 def test_survey_files_per_parcel_and_per_feature(tmp_path):
     from common import gk_project, rect, txt_document, txt_parcel, write_dxf, write_text
 
