@@ -29,9 +29,10 @@ __all__ = ["OverlayResult", "HIT_COLUMNS", "SPATIAL_KEYS", "FLAGS"]
 HIT_COLUMNS: Final = ("footprint_id", "kind", "feature_id", "name", "code", "category", "relation",
                       "area_m2", "length_m", "share", "distance_m", "flags", "geometry")
 
-#: Keys of the decision interface's ``spatial`` block (DESIGN.md).
+#: Keys of the decision interface's ``spatial`` block (DESIGN.md).  ``outside_share`` (the share of the
+#: footprint outside Shanghai) is in every footprint's facts too; it joins this tuple when the rules read it.
 SPATIAL_KEYS: Final = ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
-                       "districts", "redline_districts", "land", "sea", "island", "outside_share")
+                       "districts", "redline_districts", "land", "sea", "island")
 
 #: Flags of ``facts.details.flags`` (a closed set; see also POSSIBLE_BOUNDARY_MISMATCH and ON_BOUNDARY).
 REPAIRED_GEOMETRY: Final = "repaired_geometry"
@@ -594,8 +595,6 @@ def _combine_parts(parts: list[dict]) -> dict:
     out: dict[str, Any] = {}
     for key in SPATIAL_KEYS:
         values = [p.get(key) for p in parts]
-        if key == "outside_share":
-            continue
         if all(v is None for v in values):
             out[key] = None
         elif isinstance(values[0], list):
