@@ -112,10 +112,11 @@ def make_layers(seed: int = 1, scale: float = 1.0) -> dict[str, gpd.GeoDataFrame
 
 
 def make_footprints(n: int, seed: int = 2) -> gpd.GeoDataFrame:
-    """*n* footprints of 50 m – 2 km: 85 % polygons, 10 % lines, 5 % points."""
+    """*n* footprints of 50 m – 2 km: 85 % polygons, 10 % lines, 5 % points (inside the districts and sea)."""
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = EXTENT
-    cx, cy = rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
+    edge = 3_000.0  # centres this far inside the generated world: no footprint leaves it (an error in shgeo)
+    cx, cy = rng.uniform(x0 + edge, x1 - edge, n), rng.uniform(y0 + edge, y1 - edge, n)
     size = np.exp(rng.uniform(np.log(50), np.log(2_000), n))
     kind = rng.choice(3, n, p=[0.85, 0.10, 0.05])
     geoms = np.empty(n, dtype=object)

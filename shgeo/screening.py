@@ -53,6 +53,7 @@ from .overlay.result import SPATIAL_KEYS
 from .provenance import geometry_keys, layer_fingerprint, project_fingerprint, run_fingerprint
 from .records import HitRows, HitTable
 from .results import ProjectResult, ScreenResult
+from .rules.decision import SPATIAL_KEYS as RULES_SPATIAL_KEYS
 from .rules.decision import route
 
 __all__ = ["screen", "screen_partition", "PartitionResult"]
@@ -60,7 +61,7 @@ __all__ = ["screen", "screen_partition", "PartitionResult"]
 log = logging.getLogger(__name__)
 
 #: columns of the frame :func:`screen_partition` takes
-PARTITION_COLUMNS = ("footprint_id", "_repair", "_attributes", "geometry")
+PARTITION_COLUMNS = ("footprint_id", "_repair", "_attributes", "_source_crs", "geometry")
 #: footprints per call of :func:`screen_partition` in this process (the progress bar moves per chunk)
 _LOCAL_CHUNK = 2000
 
@@ -164,7 +165,10 @@ def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _
         return out
     ids = frame["footprint_id"].tolist()
     repairs = {pid: r for pid, r in zip(ids, frame["_repair"].tolist()) if isinstance(r, str) and r}
-    fps = gpd.GeoDataFrame({"footprint_id": ids}, geometry=gpd.GeoSeries(list(frame.geometry.array), crs=WORKING_CRS))
+    # the CRS each footprint came in goes with it: the overlay flags WGS 84 lon/lat near a zone (GCJ-02 doubt)
+    source_crs = frame["_source_crs"].tolist() if "_source_crs" in frame.columns else [None] * len(ids)
+    fps = gpd.GeoDataFrame({"footprint_id": ids, "source_crs": pd.Series(source_crs, dtype=object)},
+                           geometry=gpd.GeoSeries(list(frame.geometry.array), crs=WORKING_CRS))
     # the repairs go in attrs for the overlay's flags (attrs do not survive partitioning)
     fps.attrs = {"source": None, "repairs": repairs}
     results, out.errors = _run_overlay(fps, library, dict(overlay_options or {}))
@@ -179,8 +183,9 @@ def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _
         try:
             fact = facts[pid]
             out.facts[pid] = fact
-            answer = route({"spatial": {k: fact[k] for k in SPATIAL_KEYS if k in fact}, "project": attrs},
-                           as_of=as_of)
+            # only the keys the rules know: a spatial key the overlay adds ahead of them stays in the facts
+            answer = route({"spatial": {k: fact[k] for k in SPATIAL_KEYS if k in fact and k in RULES_SPATIAL_KEYS},
+                            "project": attrs}, as_of=as_of)
         except (ShgeoError, ValueError, KeyError) as exc:
             out.errors[pid] = f"cannot route: {exc}"
             log.error("project %s: %s", pid, out.errors[pid])
@@ -260,7 +265,8 @@ def _partition_frame(projects: list[ProjectResult]) -> gpd.GeoDataFrame:
         {"footprint_id": [p.project_id for p in todo],
          "_repair": pd.Series([p.repair for p in todo], dtype=object),
          # JSON text: a column of dicts would not survive dask's conversion of object columns to strings
-         "_attributes": pd.Series([json.dumps(p.attributes, ensure_ascii=False) for p in todo], dtype=object)},
+         "_attributes": pd.Series([json.dumps(p.attributes, ensure_ascii=False) for p in todo], dtype=object),
+         "_source_crs": pd.Series([(p.input or {}).get("crs") for p in todo], dtype=object)},
         geometry=gpd.GeoSeries([p.geometry for p in todo], crs=WORKING_CRS))
 
 

@@ -388,3 +388,12 @@ def test_csv_discovery_uses_the_readers_column_names(tmp_path, library):
     assert [p.name for p in discover_inputs([tmp_path], csv_fields=["形状"])] == ["odd.csv", "the_geom.csv"]
     result = screen(tmp_path / "odd.csv", library, wkt_field="形状", crs="EPSG:4490", as_of=AS_OF)
     assert result.ids == ["1"] and result["1"].ok
+
+
+def test_geodataframe_ids_from_the_index_or_id_field(library):
+    """A notebook's frame needs no id column: the index names the projects, or id_field does."""
+    gdf = gpd.GeoDataFrame({"编码": ["K1", "K2"]}, geometry=[box(121.455, 31.175, 121.459, 31.178),
+                                                          box(121.30, 31.10, 121.301, 31.101)],
+                           index=["甲", "乙"], crs="EPSG:4490")
+    assert screen(gdf, library, as_of=AS_OF).ids == ["甲", "乙"]
+    assert screen(gdf, library, as_of=AS_OF, id_field="编码").ids == ["K1", "K2"]

@@ -40,7 +40,14 @@ log = logging.getLogger(__name__)
 
 
 def prepare_frame(gdf: gpd.GeoDataFrame, crs: object, id_field: str | None) -> gpd.GeoDataFrame:
-    """Bring a user's GeoDataFrame to WORKING_CRS with a unique ``footprint_id`` (the reader's checks)."""
+    """Bring a user's GeoDataFrame to WORKING_CRS with a unique ``footprint_id`` (the reader's checks).
+
+    Ids: the column *id_field*, else a recognised id column (项目编号, project_id …), else the index
+    (row numbers if the index is not unique).  ``attrs["source_crs"]`` names the CRS the coordinates came in.
+    """
+    index_ids = [id_text(v) for v in gdf.index]
+    source_crs = str(crs) if crs is not None and gdf.crs is None else (
+        f"EPSG:{gdf.crs.to_epsg()}" if gdf.crs is not None and gdf.crs.to_epsg() else None)
     gdf = gdf.reset_index(drop=True).copy()
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
@@ -60,11 +67,13 @@ def prepare_frame(gdf: gpd.GeoDataFrame, crs: object, id_field: str | None) -> g
     if id_col is not None and id_col != "footprint_id":
         gdf.insert(0, "footprint_id", gdf[id_col].map(id_text))
     elif id_col is None:
-        gdf.insert(0, "footprint_id", [str(i) for i in range(1, len(gdf) + 1)])
+        unique = id_problem(pd.Series(index_ids, dtype=object)) is None
+        gdf.insert(0, "footprint_id", index_ids if unique else [str(i) for i in range(1, len(gdf) + 1)])
     else:
         gdf["footprint_id"] = gdf["footprint_id"].map(id_text)
     out = _carry_repairs(_to_working(gdf, crs))
     out.attrs["source"] = "<GeoDataFrame>"
+    out.attrs["source_crs"] = source_crs
     return out
 
 

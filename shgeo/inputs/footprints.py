@@ -8,10 +8,12 @@ named), checks that everything lands inside Shanghai, and returns the
 footprints in :data:`shgeo.crs.WORKING_CRS` with a unique string
 ``footprint_id`` and what was learned about the file in ``attrs``.
 
-:func:`prepare_footprints` is the geometry half, shared with
+:func:`prepare_geometries` is the geometry half, shared with
 :func:`shgeo.overlay.overlay`: Z/M dropped, invalid geometries repaired with
-``shapely.make_valid`` (and reported), empty or missing geometries refused
-with :class:`~shgeo.errors.FootprintError`.
+``shapely.make_valid`` (and reported), GeometryCollections kept part by part
+(merged per dimension), empty or missing geometries refused with
+:class:`~shgeo.errors.FootprintError`; :func:`prepare_footprints` applies it
+to a frame, :func:`footprint_ids` takes the ids from a column or the index.
 """
 
 from __future__ import annotations
@@ -38,13 +40,13 @@ from ..errors import ExtentError, FootprintError, option
 from .attributes import cut_field_names, find_id_field
 from .chinacoords import to_wgs84
 from .formats import prefixed_gk_zone, read_source
-from .ids import id_text
+from .ids import id_problem, id_text
 from .parcels import declared_area_problems, parcel_records
 from .sources import SURVEY_FORMATS, SourceMeta
 from .tables import PROBLEM_COLUMN
 
 __all__ = ["read_footprints", "read_raw_footprints", "RawFootprints", "to_working_crs", "prepare_footprints",
-           "geometry_class", "POLYGON", "LINE", "POINT"]
+           "prepare_geometries", "footprint_ids", "geometry_class", "POLYGON", "LINE", "POINT"]
 
 log = logging.getLogger(__name__)
 
@@ -66,49 +68,86 @@ def geometry_class(geoms: np.ndarray) -> np.ndarray:
     return np.select([dim == 2, dim == 1], [POLYGON, LINE], POINT).astype(np.int8)
 
 
-def _highest_dimension_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keep only the highest-dimension parts of GeometryCollections; flag the ones changed."""
-    changed = np.zeros(len(geoms), dtype=bool)
+def _parts_by_dimension(geom: shapely.Geometry) -> list[shapely.Geometry]:
+    """The non-empty parts of a (nested) GeometryCollection merged per dimension: polygons, lines, points."""
+    parts = [geom]
+    while any(shapely.get_type_id(q) >= 4 for q in parts):
+        parts = [r for q in parts for r in (shapely.get_parts(q) if shapely.get_type_id(q) >= 4 else [q])]
+    parts = [q for q in parts if not q.is_empty]
+    out = []
+    for dim in (2, 1, 0):
+        same = [q for q in parts if shapely.get_dimensions(q) == dim]
+        if same:
+            out.append(shapely.union_all(same) if len(same) > 1 else same[0])
+    return out
+
+
+def _normalise_collections(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GeometryCollections as their parts merged per dimension; flag those that mix dimensions.
+
+    A collection of one dimension becomes that geometry (e.g. a MultiPolygon); one that mixes
+    dimensions stays a GeometryCollection of at most three parts (polygonal, lineal, points),
+    every part kept: each is screened by its own dimension.
+    """
+    mixed = np.zeros(len(geoms), dtype=bool)
     is_coll = shapely.get_type_id(geoms) == 7
     if not is_coll.any():
-        return geoms, changed
+        return geoms, mixed
     out = geoms.copy()
     for k in np.flatnonzero(is_coll):
-        parts = shapely.get_parts(geoms[k])
-        parts = parts[~shapely.is_empty(parts)]
-        if len(parts) == 0:
+        parts = _parts_by_dimension(geoms[k])
+        if not parts:
             out[k] = shapely.from_wkt("POLYGON EMPTY")
-            continue
-        dims = shapely.get_dimensions(parts)
-        keep = parts[dims == dims.max()]
-        changed[k] = len(keep) < len(parts)
-        out[k] = shapely.union_all(keep) if len(keep) > 1 else keep[0]
-    return out, changed
+        elif len(parts) == 1:
+            out[k] = parts[0]
+        else:
+            out[k] = shapely.geometrycollections(parts)
+            mixed[k] = True
+    return out, mixed
 
 
-def prepare_footprints(
-    gdf: gpd.GeoDataFrame, *, path: str | Path | None = None, layer: str | None = None
-) -> gpd.GeoDataFrame:
-    """Return a copy of *gdf* with footprint geometry ready for measuring.
+def footprint_ids(gdf: gpd.GeoDataFrame, id_field: str | None = None, *, path: str | Path | None = None,
+                  layer: str | None = None) -> np.ndarray:
+    """The footprint ids of *gdf* as text: the column *id_field*, else ``footprint_id``, else the index.
+
+    Raises :class:`FootprintError` naming the column when an id is missing, empty or repeated.
+    """
+    if id_field is not None:
+        if id_field not in gdf.columns:
+            raise FootprintError(f"no column {id_field!r}; columns: {[c for c in gdf.columns if c != gdf.geometry.name]}",
+                                 path=path, layer=layer, hint="pass an existing id_field, or none to use the index")
+        values, what = gdf[id_field], f"id_field {id_field!r}"
+    elif _ID_COLUMN in gdf.columns:
+        values, what = gdf[_ID_COLUMN], "footprint_id"
+    else:
+        values, what = gdf.index.to_series(), "the index"
+    if pd.api.types.is_integer_dtype(values.dtype):  # the common case, vectorised: no empty values possible
+        ids = values.astype(str).to_numpy(dtype=object)
+        problem = None if len(np.unique(ids)) == len(ids) else id_problem(values)
+    else:
+        problem = id_problem(values)
+        ids = values.map(id_text).to_numpy(dtype=object) if problem is None else None
+    if problem:
+        raise FootprintError(f"{what} cannot serve as footprint ids: {problem}", path=path, layer=layer,
+                             hint="give unique, non-empty ids (id_field= names a column; otherwise the index is used)")
+    return ids
+
+
+def prepare_geometries(geoms: np.ndarray, ids: np.ndarray, *, path: str | Path | None = None,
+                       layer: str | None = None) -> tuple[np.ndarray, dict[str, str], np.ndarray]:
+    """Footprint geometries ready for measuring: ``(geometries, repairs, mixed)``.
 
     Z and M are dropped; invalid geometries are repaired with ``shapely.make_valid``
     (polygons by the ``structure`` method, so a bow-tie becomes two triangles);
-    GeometryCollections keep their highest-dimension parts.  Every change is
-    logged and listed in ``attrs["repairs"]`` (footprint_id → what was done).
-    A missing or empty geometry raises :class:`FootprintError` naming the
-    footprint(s). The CRS is not changed.
+    GeometryCollections keep every part, merged per dimension (``mixed`` marks
+    those that mix polygons, lines and points).  *repairs*: footprint id → what
+    was done.  A missing or empty geometry raises :class:`FootprintError`
+    naming the footprint(s).  The CRS is not changed.
     """
-    if _ID_COLUMN not in gdf.columns:
-        raise FootprintError(
-            "footprints have no 'footprint_id' column",
-            path=path,
-            layer=layer,
-            hint="read them with shgeo.read_footprints, or add a unique string column 'footprint_id'",
-        )
-    ids = gdf[_ID_COLUMN].astype(str).to_numpy()
-    _check_ids(ids, path=path, layer=layer, what="footprint_id")
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    missing = pd.isna(geoms) | shapely.is_empty(geoms)
+    ids = np.asarray(ids, dtype=object)
+    geoms = np.asarray(geoms, dtype=object)
+    missing = pd.isna(geoms)
+    missing[~missing] = shapely.is_empty(geoms[~missing])
     if missing.any():
         bad = ids[missing]
         raise FootprintError(
@@ -118,7 +157,7 @@ def prepare_footprints(
             feature=bad[0] if len(bad) == 1 else None,
             hint="draw or remove these footprints; an empty footprint cannot be screened",
         )
-    repairs: dict[str, str] = dict(gdf.attrs.get("repairs", {}))
+    repairs: dict[str, str] = {}
     has_zm = shapely.has_z(geoms)
     if hasattr(shapely, "has_m"):
         has_zm |= shapely.has_m(geoms)
@@ -137,12 +176,10 @@ def prepare_footprints(
         geoms = geoms.copy()
         geoms[invalid] = fixed
         for fid, why in zip(ids[invalid], reasons):
-            repairs[fid] = f"repaired with make_valid ({why})"
+            repairs[str(fid)] = f"repaired with make_valid ({why})"
         log.warning("repaired %d invalid footprint(s) with make_valid: %s", int(invalid.sum()),
                     _names(ids[invalid]))
-    geoms, mixed = _highest_dimension_parts(geoms)
-    for fid in ids[mixed]:
-        repairs[fid] = (repairs.get(fid, "") + "; " if fid in repairs else "") + "dropped lower-dimension parts"
+    geoms, mixed = _normalise_collections(geoms)
     emptied = shapely.is_empty(geoms)
     if emptied.any():
         bad = ids[emptied]
@@ -152,6 +189,31 @@ def prepare_footprints(
             layer=layer,
             hint="redraw these footprints",
         )
+    return geoms, repairs, mixed
+
+
+def prepare_footprints(
+    gdf: gpd.GeoDataFrame, *, path: str | Path | None = None, layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Return a copy of *gdf* with footprint geometry ready for measuring (:func:`prepare_geometries`).
+
+    *gdf* needs a unique ``footprint_id`` column.  Every repair is logged and
+    listed in ``attrs["repairs"]`` (footprint_id → what was done).  The CRS is
+    not changed.
+    """
+    if _ID_COLUMN not in gdf.columns:
+        raise FootprintError(
+            "footprints have no 'footprint_id' column",
+            path=path,
+            layer=layer,
+            hint="read them with shgeo.read_footprints, or add a unique string column 'footprint_id'",
+        )
+    ids = gdf[_ID_COLUMN].astype(str).to_numpy()
+    _check_ids(ids, path=path, layer=layer, what="footprint_id")
+    geoms, found, _ = prepare_geometries(np.asarray(gdf.geometry.array, dtype=object), ids, path=path,
+                                         layer=layer)
+    repairs: dict[str, str] = dict(gdf.attrs.get("repairs", {}))
+    repairs.update(found)
     out = gdf.copy()
     out[out.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
     out.attrs = dict(gdf.attrs)

@@ -10,42 +10,56 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    invalid is redone with an exact intersection), so overlap areas summed over
    pieces equal the overlap with the whole feature (to ~1e-13).  One STRtree
    holds the pieces of all kinds; each piece maps back to its (kind, feature).
-   Pieces are prepared geometries.  This is done once per library and cached.
-2. **Candidates.**  One bulk ``STRtree.query(footprints, predicate="intersects")``.
-3. **Exact measures, true pairs only.**  A polygon footprint that lies wholly
-   inside a piece (``contains_properly``) overlaps by the footprint itself, and
-   a piece wholly inside the footprint by the piece itself: no intersection is
-   computed.  The remaining pairs get one vectorised ``shapely.intersection``.  Lines are measured by length, points by
-   point-in-polygon (or as a disc with ``point_radius_m``).  A line running along a cut edge lies in both
-   (closed) neighbouring pieces: such (footprint, feature) groups are re-measured against the whole feature.
-4. **Per feature.**  Pair measures are summed per (footprint, feature).  The
-   overlap geometry is the footprint itself when the pieces cover all of it,
+   Every worker thread has its own prepared copy of the pieces and of the
+   whole features.  This is done once per library and cached.
+2. **Streaming.**  Footprints are processed in chunks on a thread pool
+   (default two threads): each chunk is checked and repaired
+   (:func:`shgeo.inputs.footprints.prepare_geometries`), transformed to the
+   working CRS, measured and reduced to compact rows; nothing of the whole
+   input is copied.  shapely and pyproj release the GIL, so two threads use
+   two cores.  A GeometryCollection is measured as its parts (polygons by
+   area, lines by length, points by presence), each part as a footprint of
+   its own, and the rows are merged back per footprint.
+3. **Candidates.**  One bulk ``STRtree.query(footprints, predicate="intersects")``.
+4. **Exact measures, true pairs only.**  A footprint in the interior of a
+   piece, or meeting several pieces of one feature while lying in the
+   feature's interior (``contains_properly`` on the prepared whole feature),
+   overlaps by the footprint itself; a piece inside the footprint by the piece
+   itself: no intersection is computed.  The remaining pairs — footprints
+   across a feature's boundary — get one vectorised ``shapely.intersection``.
+   Lines are measured by length, points by point-in-polygon (or as a disc
+   with ``point_radius_m``).  A line running along a cut edge lies in both
+   (closed) neighbouring pieces: such (footprint, feature) groups are
+   re-measured against the whole feature.
+5. **Per feature.**  Pair measures are summed per (footprint, feature).  The
+   overlap geometry is the footprint itself when the feature covers all of it,
    the pair piece when one piece holds the overlap, else the union of the pair
    pieces, dissolved on first access of :attr:`OverlayResult.hits` (measures
    never depend on it).  Touching along an edge or at a point (area 0 /
-   length 0 / interiors disjoint) is not a hit.  Small overlaps
+   length 0 / interiors disjoint) is not a hit; it is a near miss at
+   distance 0, flagged ``on_boundary``.  Small overlaps
    (< ``sliver_area_m2``, < ``sliver_length_m`` for lines, or a strip thinner
    than ``sliver_length_m`` on average, i.e. 2·area/perimeter) are kept and
    flagged ``possible_boundary_mismatch``.
-5. **Near misses.**  For each kind a footprint does not overlap, the nearest
+6. **Near misses.**  For each kind a footprint does not overlap, the nearest
    feature within ``search_radius_m`` (relation ``"near"``): envelope
    candidates, exact distances only where the envelope distance could still win.
-6. **Facts.**  The decision interface's ``spatial`` block per footprint,
+7. **Shanghai's extent.**  With ``district`` and ``sea`` layers, the share of
+   each footprint outside their union (with islands; ``extent_tolerance_m``
+   of slack) is measured: a footprint whose district, sea and island overlaps
+   add up to its own measure is inside at no cost; the others are measured
+   against the extent pieces near them.  Wholly outside is an error naming
+   where the footprint lies; partly outside is screened and flagged.
+8. **Facts.**  The decision interface's ``spatial`` block per footprint,
    district shares, the land / sea / island split (land = footprint ∩
-   districts − islands, exact where a footprint meets both) and
-   ``redline_districts`` (the red-line overlap pieces intersected with the districts).
+   districts − islands, exact where a footprint meets both),
+   ``redline_districts`` and per-kind figures, built on first access.
 
-Footprints are processed in chunks on a thread pool (default two threads):
-shapely releases the GIL in its vectorised functions and tree queries, so two
-threads use two cores.  GEOS prepared geometries are not thread-safe
-(libgeos/geos#825), so every worker thread has its own prepared copy of the
-pieces, the trees are built before they are shared, and one library's
-prepared pieces serve one overlay call at a time.
-The engine has no Python loop over footprints or layer features: measures,
-near misses and flags are vectorised shapely calls per chunk.  The ``facts``
-dicts are built per footprint in Python (on first access), from the hit rows;
-the rare geometric cases they need (the land / island split, ``redline_districts``)
-are computed once for all footprints that need them.
+GEOS prepared geometries are not thread-safe (libgeos/geos#825), so every
+worker thread has its own prepared copy of the pieces and features, the trees
+are built before they are shared, and one library's prepared copies serve
+one overlay call at a time.  The engine has no Python loop over footprints
+or layer features.
 
 Fail closed: footprints without a CRS or outside Shanghai (a mislabelled CRS
 would otherwise give all-False facts), layers without the working CRS or with
@@ -67,32 +81,51 @@ import pyproj
 import shapely
 
 from ..crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG, WORKING_CRS, check_in_shanghai
-from ..errors import CRSError, ExtentError
-from ..inputs.footprints import prepare_footprints
-from .measures import FootprintArrays, MeasureOptions, footprint_arrays, option_number, overlay_chunk
-from .pieces import DEFAULT_MAX_VERTICES, PreparedLayers, prepare_layers
+from ..errors import CRSError, ExtentError, FootprintError
+from ..inputs.footprints import footprint_ids, prepare_geometries
+from .extent import EXTENT_TOLERANCE_M, gcj02_exposure, outside_shares, where_outside
+from .measures import MeasureOptions, footprint_arrays, option_number, overlay_chunk, split_units
+from .pieces import DEFAULT_MAX_VERTICES, PreparedLayers, WorkerGeometry, prepare_layers
 from .result import OverlayResult
 
 __all__ = ["overlay"]
 
 log = logging.getLogger(__name__)
 
-_CHUNK: Final = 2048
+#: Footprints per chunk: small enough to bound memory, large enough that the per-call overhead vanishes.
+_CHUNK: Final = 4096
 
 _EDGE_POINTS: Final = 65
 _LOCAL = threading.local()
 
 
-def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WORKING_CRS metres → EPSG:4490 lon/lat (one transformer per thread)."""
-    t = getattr(_LOCAL, "to_lonlat", None)
+def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
+    """A transformer per thread and CRS pair (pyproj transformers are not thread-safe)."""
+    cache = getattr(_LOCAL, "transformers", None)
+    if cache is None:
+        cache = _LOCAL.transformers = {}
+    key = (src.to_wkt(), dst.to_wkt())
+    t = cache.get(key)
     if t is None:
-        t = _LOCAL.to_lonlat = pyproj.Transformer.from_crs(WORKING_CRS, GEOGRAPHIC_CRS, always_xy=True)
-    return t.transform(x, y)
+        t = cache[key] = pyproj.Transformer.from_crs(src, dst, always_xy=True)
+    return t
 
 
-def _check_extent(geoms: np.ndarray, ids: pd.Series, source_crs: pyproj.CRS, source: Any) -> None:
-    """Raise :class:`~shgeo.errors.ExtentError` unless every footprint (WORKING_CRS) lies in Shanghai.
+def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WORKING_CRS metres → EPSG:4490 lon/lat."""
+    return _transformer(WORKING_CRS, GEOGRAPHIC_CRS).transform(x, y)
+
+
+def _to_working(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    if crs.equals(WORKING_CRS):
+        return geoms
+    t = _transformer(crs, WORKING_CRS)
+    with np.errstate(all="ignore"):  # non-finite results fail the extent check
+        return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+
+
+def _check_extent(geoms: np.ndarray, ids: np.ndarray, source_crs: pyproj.CRS, source: Any) -> None:
+    """Raise :class:`~shgeo.errors.ExtentError` unless every footprint (WORKING_CRS) lies in Shanghai's box.
 
     A footprint outside every layer would get all-False facts — a false "clear" — so a
     mislabelled CRS must fail here.  Fast path: the densified outline of the bounding box of
@@ -125,7 +158,7 @@ def _check_extent(geoms: np.ndarray, ids: pd.Series, source_crs: pyproj.CRS, sou
     bad = np.flatnonzero(~ok)
     if len(bad) == 0:  # only the box around them crossed the margin, every footprint is inside
         return
-    names = ids.astype(str).to_numpy()[bad].tolist()
+    names = [str(x) for x in ids[bad]]
     feature = names[0] if len(names) == 1 else (
         ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else ""))
     sel = np.concatenate([bad + k * n for k in range(4)])
@@ -133,106 +166,168 @@ def _check_extent(geoms: np.ndarray, ids: pd.Series, source_crs: pyproj.CRS, sou
     raise ExtentError(f"{len(bad)} footprint(s) outside Shanghai", path=source, feature=feature)  # not reached
 
 
+def _input_crs(footprints: gpd.GeoDataFrame, n: int) -> np.ndarray:
+    """Per footprint, the CRS its coordinates were given in (text), or None when unknown.
+
+    A ``source_crs`` column wins, then ``attrs["source_crs"]`` (as :func:`shgeo.read_footprints`
+    records it), then the frame's own CRS.
+    """
+    if "source_crs" in footprints.columns:
+        values = footprints["source_crs"].to_numpy(dtype=object).copy()
+        values[pd.isna(values)] = None
+        return values
+    text = footprints.attrs.get("source_crs")
+    if text is None and footprints.crs is not None and pyproj.CRS(footprints.crs).is_geographic:
+        text = pyproj.CRS(footprints.crs).to_wkt()  # only lon/lat matters (a GCJ-02 doubt); no database search
+    return np.full(n, text, dtype=object)
+
+
 def overlay(
     footprints: gpd.GeoDataFrame,
     library: Any,
     *,
+    id_field: str | None = None,
     search_radius_m: float = 1000.0,
     sliver_area_m2: float = 1.0,
     sliver_length_m: float = 0.5,
     line_width_m: float | None = None,
     point_radius_m: float | None = None,
+    extent_tolerance_m: float = EXTENT_TOLERANCE_M,
     threads: int | None = None,
     max_vertices: int = DEFAULT_MAX_VERTICES,
 ) -> OverlayResult:
     """Overlay *footprints* on every layer of *library*; return an :class:`OverlayResult`.
 
-    *footprints*: GeoDataFrame with ``footprint_id`` (as from
-    :func:`shgeo.read_footprints`), in any CRS (transformed to WORKING_CRS);
-    geometry prepared by :func:`shgeo.inputs.footprints.prepare_footprints` (an empty
-    one raises :class:`~shgeo.errors.FootprintError`).  *library*: a
+    *footprints*: any GeoDataFrame with a CRS (transformed to WORKING_CRS chunk by
+    chunk; the frame is not modified).  Ids: the column *id_field*, else a
+    ``footprint_id`` column (as from :func:`shgeo.read_footprints`), else the
+    index; they must be unique and non-empty.  Geometry is checked and
+    repaired as :func:`shgeo.inputs.footprints.prepare_geometries` does (an
+    empty one raises :class:`~shgeo.errors.FootprintError`).  *library*: a
     :class:`shgeo.library.layers.LayerLibrary`.
 
     Polygons are measured by area (m²); lines by length (m) — with
     *line_width_m*, also as a flat-ended band of that width for area (a hit is
     then an area overlap); points by point-in-polygon, or with
-    *point_radius_m* as a disc (16 segments per quarter) measured by area.
-    Touching is not a hit: the interiors must meet (a line lying exactly on a
-    feature's edge is not in it).  Overlaps under *sliver_area_m2* (m²),
+    *point_radius_m* as a disc (16 segments per quarter) measured by area; a
+    GeometryCollection part by part, each by its own dimension (flag
+    ``mixed_geometry``).  Touching is not a hit: the interiors must meet (a
+    line lying exactly on a feature's edge is not in it); it is a near miss at
+    distance 0 flagged ``on_boundary``.  Overlaps under *sliver_area_m2* (m²),
     line overlaps under *sliver_length_m* (m), and polygon overlaps thinner
     than *sliver_length_m* on average (2·area/perimeter, unless the overlap is
     the whole footprint) are kept and flagged ``possible_boundary_mismatch``
-    (defaults from issue 3: 1 m², 0.5 m).  Near misses: per kind not
+    (defaults 1 m², 0.5 m).  Near misses: per kind not
     overlapped, the nearest feature within *search_radius_m* (m; 0 disables).
+    *extent_tolerance_m*: slack (m) around the union of the ``district``,
+    ``sea`` and ``island`` layers within which a footprint counts as inside
+    Shanghai (default :data:`shgeo.overlay.extent.EXTENT_TOLERANCE_M`).
     *threads*: worker threads (default up to 2, bounded by the CPUs);
     *max_vertices*: piece size of the layer index (see :data:`DEFAULT_MAX_VERTICES`).
 
     Numeric options must be finite and ≥ 0 (*line_width_m*, *point_radius_m* > 0):
     ValueError naming the option.  Footprints without a CRS raise
     :class:`~shgeo.errors.CRSError`; footprints whose bounding-box corners fall
-    outside Shanghai (in EPSG:4490) raise :class:`~shgeo.errors.ExtentError`
-    naming them — usually a mislabelled CRS, which would otherwise give
-    all-False facts.
+    outside Shanghai (in EPSG:4490), or that lie wholly outside the union of
+    the district and sea layers, raise :class:`~shgeo.errors.ExtentError`
+    naming them and where they lie.
     """
     search_radius_m = option_number("search_radius_m", search_radius_m, "m")
     sliver_area_m2 = option_number("sliver_area_m2", sliver_area_m2, "m²")
     sliver_length_m = option_number("sliver_length_m", sliver_length_m, "m")
+    extent_tolerance_m = option_number("extent_tolerance_m", extent_tolerance_m, "m")
     if line_width_m is not None:
         line_width_m = option_number("line_width_m", line_width_m, "m", positive=True)
     if point_radius_m is not None:
         point_radius_m = option_number("point_radius_m", point_radius_m, "m", positive=True)
     source = footprints.attrs.get("source")
+    if not isinstance(footprints, gpd.GeoDataFrame) or footprints.active_geometry_name is None:
+        raise FootprintError("footprints must be a GeoDataFrame with an active geometry column", path=source,
+                             hint="build one with geopandas, or read the file with shgeo.read_footprints")
     if footprints.crs is None:
         raise CRSError("footprints have no CRS", path=source,
                        hint="declare the CRS their coordinates are in (GeoDataFrame.set_crs, e.g. 4490 for "
                        "CGCS2000 lon/lat) or read them with shgeo.read_footprints")
-    fps = prepare_footprints(footprints, path=source)
-    source_crs = pyproj.CRS(fps.crs)
-    if not source_crs.equals(WORKING_CRS):
-        fps = fps.to_crs(WORKING_CRS)
-    geoms = np.asarray(fps.geometry.array, dtype=object)
-    _check_extent(geoms, fps["footprint_id"], source_crs, source)
+    ids = footprint_ids(footprints, id_field, path=source)
+    source_crs = pyproj.CRS(footprints.crs)
+    input_crs = _input_crs(footprints, len(footprints))
+    geoms = np.asarray(footprints.geometry.array, dtype=object)
     lay = prepare_layers(library, max_vertices=max_vertices)
-    fp = footprint_arrays(geoms, line_width_m, point_radius_m)
-    opt = MeasureOptions(float(search_radius_m), float(sliver_area_m2), float(sliver_length_m))
+    opt = MeasureOptions(float(search_radius_m), float(sliver_area_m2), float(sliver_length_m),
+                         line_width_m, point_radius_m, float(extent_tolerance_m))
     n = len(geoms)
     workers = threads if threads is not None else min(2, os.cpu_count() or 1)
     bounds = list(range(0, n, _CHUNK)) + [n]
     slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-    workers = max(1, min(workers, len(slices)))
+    workers = max(1, min(int(workers), max(1, len(slices))))
+
+    def chunk(s: slice, prep: WorkerGeometry) -> dict:
+        g, repairs, mixed = prepare_geometries(geoms[s], ids[s], path=source)
+        g = _to_working(g, source_crs)
+        _check_extent(g, ids[s], source_crs, source)
+        units, unit_fp = split_units(g, mixed)
+        fa = footprint_arrays(units, line_width_m, point_radius_m)
+        part = overlay_chunk(fa, lay, prep, opt)
+        part["outside"] = outside_shares(fa, lay, part, opt.extent_tolerance_m)
+        part["gcj02"] = gcj02_exposure(fa, unit_fp, input_crs[s], lay)
+        part.update(fa=fa, unit_fp=unit_fp + s.start, repairs=repairs, mixed=np.flatnonzero(mixed) + s.start)
+        return part
+
     with lay.lock:
-        parts = _run_chunks(fp, lay, opt, slices, workers)
-    offset = 0
-    for s, part in zip(slices, parts):
-        part["fp"] += s.start
-        part["defer_row"] = part["defer_row"] + offset
-        offset += len(part["fp"])
-    empty = overlay_chunk(fp.take(slice(0, 0)), lay, lay.pieces[:0], opt)
-    cols = {k: np.concatenate([empty[k], *(pt[k] for pt in parts)]) for k in empty}
-    result = OverlayResult.from_measures(fps, fp, lay, cols, threads=workers, options=opt)
-    shapely.destroy_prepared(fp.geom)  # the caller's geometry objects are returned as they came
-    return result
+        parts = _run_chunks(chunk, lay, slices, workers)
+    _refuse_outside(parts, ids, lay, source)
+    return OverlayResult.from_parts(ids, parts, lay, threads=workers, options=opt,
+                                    repairs=dict(footprints.attrs.get("repairs", {})), source=source)
 
 
-def _run_chunks(fp: FootprintArrays, lay: PreparedLayers, opt: MeasureOptions, slices: list[slice], workers: int) -> list[dict]:
-    """Run :func:`overlay_chunk` over *slices* on *workers* threads, each with its own prepared pieces."""
+def _refuse_outside(parts: list[dict], ids: np.ndarray, lay: PreparedLayers, source: Any) -> None:
+    """Raise ExtentError naming every footprint that lies wholly outside Shanghai's districts and sea."""
+    unit_fp = np.concatenate([p["unit_fp"] for p in parts]) if parts else np.empty(0, dtype=np.int64)
+    outside = np.concatenate([p["outside"] for p in parts]) if parts else np.empty(0)
+    if not len(outside) or not (outside >= 1.0).any():
+        return
+    inside_any = np.zeros(len(ids), dtype=bool)
+    inside_any[unit_fp[~(outside >= 1.0)]] = True
+    bad = np.flatnonzero(~inside_any)
+    if len(bad) == 0:
+        return
+    geoms = np.concatenate([p["fa"].geom for p in parts])
+    first_unit = np.searchsorted(unit_fp, bad)  # units are in footprint order
+    where = where_outside(geoms[first_unit], lay)
+    listed = "; ".join(f"{ids[b]!s}: {w}" for b, w in list(zip(bad, where))[:5])
+    more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
+    raise ExtentError(f"{len(bad)} footprint(s) lie wholly outside Shanghai: {listed}{more}", path=source,
+                      feature=str(ids[bad[0]]) if len(bad) == 1 else None,
+                      hint="check the CRS and the coordinates; shgeo screens only footprints in Shanghai "
+                           "(its districts and sea)")
+
+
+def _run_chunks(work, lay: PreparedLayers, slices: list[slice], workers: int) -> list[dict]:
+    """Run *work* (slice, prepared copies) over *slices* on *workers* threads; the first error (in order) wins."""
     copies = lay.worker_pieces(workers)
-    parts: list[dict] = [{} for _ in slices]
-    if workers > 1:
-        todo = iter(range(len(slices)))
-        lock = threading.Lock()
+    parts: list[dict | None] = [None] * len(slices)
+    if workers == 1:
+        return [work(s, copies[0]) for s in slices]
+    todo = iter(range(len(slices)))
+    lock = threading.Lock()
+    errors: dict[int, BaseException] = {}
 
-        def work(w: int) -> None:
-            while True:
+    def run(w: int) -> None:
+        while True:
+            with lock:
+                k = None if errors else next(todo, None)
+            if k is None:
+                return
+            try:
+                parts[k] = work(slices[k], copies[w])
+            except BaseException as exc:  # re-raised in the caller's thread, below
                 with lock:
-                    k = next(todo, None)
-                if k is None:
-                    return
-                parts[k] = overlay_chunk(fp.take(slices[k]), lay, copies[w], opt)
+                    errors[k] = exc
+                return
 
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shgeo-overlay") as ex:
-            for fut in [ex.submit(work, w) for w in range(workers)]:
-                fut.result()
-    else:
-        parts = [overlay_chunk(fp.take(s), lay, copies[0], opt) for s in slices]
-    return parts
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shgeo-overlay") as ex:
+        for fut in [ex.submit(run, w) for w in range(workers)]:
+            fut.result()
+    if errors:
+        raise errors[min(errors)]
+    return parts  # type: ignore[return-value]

@@ -20,16 +20,24 @@ import pandas as pd
 import shapely
 
 from ..inputs.footprints import LINE, POINT, POLYGON, geometry_class
-from .pieces import INTERIORS_MEET, PreparedLayers, group_union
+from .pieces import INTERIORS_MEET, PreparedLayers, WorkerGeometry, clip_by_rects, group_union
 
 __all__ = ["MeasureOptions", "FootprintArrays", "footprint_arrays", "overlay_chunk", "redline_district_pairs",
-           "option_number", "POSSIBLE_BOUNDARY_MISMATCH"]
+           "option_number", "split_units", "POSSIBLE_BOUNDARY_MISMATCH", "ON_BOUNDARY"]
 
 #: Flag set on overlaps too small to be more than digitising noise.
 POSSIBLE_BOUNDARY_MISMATCH: Final = "possible_boundary_mismatch"
 
 _QUAD_SEGS: Final = 16
 
+#: Features of at most this many vertices are intersected whole where a footprint crosses their
+#: boundary and the cuts between their pieces (cheaper than one intersection per piece plus dissolving).
+_SMALL_FEATURE: Final = 1024
+
+
+
+#: Flag set on a near miss at distance 0: the footprint touches the feature without entering it.
+ON_BOUNDARY: Final = "on_boundary"
 
 
 @dataclass
@@ -37,6 +45,20 @@ class MeasureOptions:
     search_radius_m: float
     sliver_area_m2: float
     sliver_length_m: float
+    line_width_m: float | None = None
+    point_radius_m: float | None = None
+    extent_tolerance_m: float = 0.0
+
+
+def split_units(geoms: np.ndarray, mixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Measuring units: each footprint, or each part of a mixed GeometryCollection; and the footprint of each."""
+    if not mixed.any():
+        return geoms, np.arange(len(geoms), dtype=np.int64)
+    parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
+    units = np.concatenate([geoms[~mixed], parts])
+    unit_fp = np.concatenate([np.flatnonzero(~mixed), np.flatnonzero(mixed)[idx]]).astype(np.int64)
+    order = np.argsort(unit_fp, kind="stable")  # units in footprint order; a collection's parts stay in order
+    return units[order], unit_fp[order]
 
 
 @dataclass
@@ -49,91 +71,153 @@ class FootprintArrays:
     mode: np.ndarray  # how overlaps are measured: POLYGON (area), LINE (length), POINT (inside)
     area: np.ndarray
     length: np.ndarray
+    n_parts: np.ndarray  # number of parts (a MultiPoint's share is the fraction of its points inside)
+    bounds: np.ndarray  # (n, 4) envelopes of ``geom``
+    base: np.ndarray  # the footprint geometry as given (points and lines before any radius or width)
 
-    def take(self, sl: slice) -> FootprintArrays:
-        return FootprintArrays(*(getattr(self, f)[sl] for f in ("geom", "line", "cls", "mode", "area", "length")))
+    def take(self, sl: slice | np.ndarray) -> FootprintArrays:
+        return FootprintArrays(*(getattr(self, f)[sl] for f in _FP_FIELDS))
+
+    @staticmethod
+    def concat(parts: list[FootprintArrays]) -> FootprintArrays:
+        return FootprintArrays(*(np.concatenate([getattr(a, f) for a in parts]) for f in _FP_FIELDS))
+
+
+_FP_FIELDS: Final = ("geom", "line", "cls", "mode", "area", "length", "n_parts", "bounds", "base")
 
 
 def footprint_arrays(geoms: np.ndarray, line_width_m: float | None, point_radius_m: float | None) -> FootprintArrays:
+    """Measuring arrays of prepared footprint geometries (WORKING_CRS); the geometries are not modified."""
     cls = geometry_class(geoms)
     geom = geoms.copy()
     mode = cls.copy()
     line = np.where(cls == LINE, geoms, None)
     if line_width_m is not None:
-        line_width_m = option_number("line_width_m", line_width_m, "m", positive=True)
         sel = cls == LINE
         geom[sel] = shapely.buffer(geoms[sel], line_width_m / 2.0, cap_style="flat", quad_segs=_QUAD_SEGS)
         mode[sel] = POLYGON
     if point_radius_m is not None:
-        point_radius_m = option_number("point_radius_m", point_radius_m, "m", positive=True)
         sel = cls == POINT
         geom[sel] = shapely.buffer(geoms[sel], point_radius_m, quad_segs=_QUAD_SEGS)
         mode[sel] = POLYGON
-    # each footprint is used by one worker thread only, and prepared; a geometry object that occurs
-    # twice (e.g. concatenated frames) is copied so no prepared object is shared between threads
-    seen: set[int] = set()
-    for k in np.flatnonzero(shapely.is_prepared(geom)):  # the caller's own preparation: leave it alone
-        seen.add(id(geom[k]))
-    dup = [k for k, g in enumerate(geom.tolist()) if id(g) in seen or seen.add(id(g))]
-    if dup:
-        geom[dup] = shapely.from_wkb(shapely.to_wkb(geom[dup]))
-    shapely.prepare(geom)
     return FootprintArrays(geom=geom, line=line, cls=cls, mode=mode, area=shapely.area(geom),
-                       length=np.where(cls == LINE, shapely.length(geoms), 0.0))
+                           length=np.where(cls == LINE, shapely.length(geoms), 0.0),
+                           n_parts=shapely.get_num_geometries(geom), bounds=shapely.bounds(geom), base=geoms)
 
 
-def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray):
+def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry, i: np.ndarray, p: np.ndarray):
     """Exact measures of candidate pairs (footprint i, piece p).
 
-    Returns area, length, hit (interior meets interior), maybe (needs a check
-    against the whole feature: on a piece boundary only) and the pair geometry.
+    *i*, *p*: pairs that meet (closed sets).  Returns the measured pairs, as
+    ``(i, p, area, length, hit, maybe, geom)``:
+    hit (interior meets interior), maybe (meets on a piece boundary only:
+    decided against the whole feature).  Predicates run on this thread's
+    prepared pieces and features.  A footprint in the interior of a piece, or
+    meeting several pieces of a feature while lying in the feature's interior,
+    is measured whole (one pair stands for the group); an intersection is
+    computed only where a footprint crosses a feature's boundary.
     """
+    mode = fp.mode[i]
+    simple = (mode != POINT) | (fp.n_parts[i] == 1)  # MultiPoints: per point, below
+    f = lay.piece_feature[p]
+    _, inv, cnt = np.unique(i.astype(np.int64) * max(len(lay.features), 1) + f, return_inverse=True,
+                            return_counts=True)
+    # in a piece's interior a footprint meets no other piece of that feature: only lone pairs can be inside
+    inside = np.zeros(len(i), dtype=bool)
+    s = np.flatnonzero(simple & (cnt[inv] == 1))
+    inside[s] = shapely.contains_properly(prep.pieces[p[s]], fp.geom[i[s]])
+    g_whole = np.bincount(inv, weights=inside, minlength=len(cnt)) > 0
+    cross = np.flatnonzero(simple & (cnt[inv] > 1))
+    if len(cross):  # across cuts between pieces: inside the whole feature?
+        first = cross[np.unique(inv[cross], return_index=True)[1]]
+        ok = shapely.contains_properly(prep.features[f[first]], fp.geom[i[first]])
+        g_whole[inv[first[ok]]] = True
+    lead = np.zeros(len(i), dtype=bool)
+    lead[np.unique(inv, return_index=True)[1]] = True
+    whole = g_whole[inv]
+    # across the boundary of a small feature and its cuts: one intersection with the whole feature
+    # replaces one per piece and the dissolving of their overlaps
+    g_feat = np.empty(len(cnt), dtype=np.int64)
+    g_feat[inv] = f
+    g_mode = np.empty(len(cnt), dtype=mode.dtype)
+    g_mode[inv] = mode
+    g_small = (cnt > 1) & ~g_whole & (g_mode == POLYGON) & (lay.feature_vertices[g_feat] <= _SMALL_FEATURE)
+    small = g_small[inv]
+    keep = (~whole & ~small) | lead
+    i, p, whole, small = i[keep], p[keep], whole[keep], small[keep]
+    several = (cnt[inv] > 1)[keep]  # the footprint meets other pieces of the same feature too
+    mode = fp.mode[i]
     n = len(i)
     area = np.zeros(n)
     length = np.zeros(n)
-    hit = np.zeros(n, dtype=bool)
+    hit = whole.copy()
     maybe = np.zeros(n, dtype=bool)
     geom = np.empty(n, dtype=object)
-    mode = fp.mode[i]
+    w = np.flatnonzero(whole)
+    iw = i[w]
+    area[w] = np.where(mode[w] == POLYGON, fp.area[iw], 0.0)
+    length[w] = fp.length[iw]
+    geom[w] = fp.geom[iw]
 
-    a = np.flatnonzero(mode == POLYGON)
+    sm = np.flatnonzero(small)
+    if len(sm):
+        ism, fsm = i[sm], lay.piece_feature[p[sm]]
+        inter = shapely.intersection(fp.geom[ism], lay.feature_geoms[fsm])  # shared, never prepared: read-only
+        area[sm] = shapely.area(inter)
+        geom[sm] = inter
+        hit[sm] = area[sm] > 0
+        wide = sm[fp.cls[ism] == LINE]
+        if len(wide):
+            length[wide] = shapely.length(shapely.intersection(fp.line[i[wide]], lay.feature_geoms[lay.piece_feature[p[wide]]]))
+
+    a = np.flatnonzero((mode == POLYGON) & ~whole & ~small)
     if len(a):
         ia, pa = i[a], p[a]
-        inside = shapely.contains_properly(pieces[pa], fp.geom[ia])  # footprint inside the piece
-        inn, out = a[inside], a[~inside]
-        area[inn] = fp.area[i[inn]]
-        geom[inn] = fp.geom[i[inn]]
-        covers = shapely.contains_properly(fp.geom[i[out]], pieces[p[out]])  # piece inside the footprint
-        cov, out = out[covers], out[~covers]
-        area[cov] = lay.piece_area[p[cov]]
-        geom[cov] = lay.pieces[p[cov]]  # the shared, unprepared piece
-        inter = shapely.intersection(fp.geom[i[out]], pieces[p[out]])
-        area[out] = shapely.area(inter)
-        geom[out] = inter
+        pb, fb = lay.piece_bounds[pa], fp.bounds[ia]
+        maybe_in = (pb[:, 0] >= fb[:, 0]) & (pb[:, 1] >= fb[:, 1]) & (pb[:, 2] <= fb[:, 2]) & (pb[:, 3] <= fb[:, 3])
+        cov = np.zeros(len(a), dtype=bool)
+        m = np.flatnonzero(maybe_in)
+        cov[m] = shapely.contains_properly(fp.geom[ia[m]], lay.pieces[pa[m]])  # piece inside the footprint
+        c, o = a[cov], a[~cov]
+        area[c] = lay.piece_area[p[c]]
+        geom[c] = lay.pieces[p[c]]  # the shared, unprepared piece
+        # across a cut: where the piece covers the footprint clipped to the piece's cell, that clip is
+        # the overlap (the feature's boundary does not cross the footprint in this cell); a rectangle
+        # clip of a small polygon costs a fraction of an intersection
+        s = o[several[o]]
+        if len(s):
+            clip = clip_by_rects(fp.geom[i[s]], lay.piece_cells[p[s]])
+            inner = shapely.covers(prep.pieces[p[s]], clip) & shapely.is_valid(clip)
+            area[s[inner]] = shapely.area(clip[inner])
+            geom[s[inner]] = clip[inner]
+            o = np.setdiff1d(o, s[inner], assume_unique=True)
+        inter = shapely.intersection(fp.geom[i[o]], lay.pieces[p[o]])
+        area[o] = shapely.area(inter)
+        geom[o] = inter
         hit[a] = area[a] > 0
         wide = a[fp.cls[ia] == LINE]  # wide lines: also their centre-line length
         if len(wide):
-            length[wide] = shapely.length(shapely.intersection(fp.line[i[wide]], pieces[p[wide]]))
+            length[wide] = shapely.length(shapely.intersection(fp.line[i[wide]], lay.pieces[p[wide]]))
 
-    li = np.flatnonzero(mode == LINE)
+    li = np.flatnonzero((mode == LINE) & ~whole)
     if len(li):
         il, pl = i[li], p[li]
-        inter = shapely.intersection(fp.geom[il], pieces[pl])
+        inter = shapely.intersection(fp.geom[il], lay.pieces[pl])
         length[li] = shapely.length(inter)
         geom[li] = inter
         pos = length[li] > 0
-        interior = pos & ~shapely.touches(pieces[pl], fp.geom[il])
+        interior = pos & ~shapely.touches(prep.pieces[pl], fp.geom[il])
         hit[li] = interior
         maybe[li] = pos & ~interior
 
-    pt = np.flatnonzero(mode == POINT)
+    pt = np.flatnonzero((mode == POINT) & ~whole)
     if len(pt):
         ip, pp = i[pt], p[pt]
-        inside = shapely.relate_pattern(fp.geom[ip], pieces[pp], INTERIORS_MEET)  # a point in the interior
+        inside = shapely.relate_pattern(fp.geom[ip], lay.pieces[pp], INTERIORS_MEET)  # a point in the interior
         hit[pt] = inside
         maybe[pt] = ~inside
         geom[pt] = np.where(inside, fp.geom[ip], None)
-    return area, length, hit, maybe, geom
+    return i, p, area, length, hit, maybe, geom
 
 
 def _single_count_lengths(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray,
@@ -168,14 +252,16 @@ def _single_count_lengths(fp: FootprintArrays, lay: PreparedLayers, pieces: np.n
     return g_length
 
 
-def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, opt: MeasureOptions) -> dict[str, np.ndarray]:
+def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry,
+                  opt: MeasureOptions) -> dict[str, np.ndarray]:
     """Overlaps and near misses of one chunk of footprints (indices local to the chunk).
 
-    *pieces*: this worker thread's prepared copy of ``lay.pieces``.
+    *prep*: this worker thread's prepared copies of the pieces and features.
     """
     nf = len(lay.features)
     i, p = lay.tree.query(fp.geom, predicate="intersects")
-    area, length, hit, maybe, pgeom = _pair_measures(fp, lay, pieces, i, p)
+    i, p, area, length, hit, maybe, pgeom = _pair_measures(fp, lay, prep, i, p)
+    pieces = prep.pieces
     g = lay.piece_feature[p]
     key = i.astype(np.int64) * max(nf, 1) + g
     ukey, inv = np.unique(key, return_inverse=True)
@@ -190,6 +276,7 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, 
         idx = np.flatnonzero(g_maybe)
         feats = lay.feature_geoms[gf[idx]]  # not prepared: shared by threads, and rarely needed
         g_hit[idx] = shapely.relate_pattern(fp.geom[gi[idx]], feats, INTERIORS_MEET)
+    touch_i, touch_f = gi[~g_hit], gf[~g_hit]  # closed sets meet, interiors do not: contact at distance 0
     # The overlap geometry: the footprint itself where the pieces cover all of it, the pair piece where
     # one piece holds the overlap, else the union of the pair pieces — deferred (OverlayResult.hits
     # dissolves them on first access) unless the sliver test needs its exact perimeter now.
@@ -260,6 +347,14 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, 
                 near_i.append(ni_k)
                 near_f.append(nf_k)
                 near_d.append(nd_k)
+    elif len(touch_i):  # no near-miss search: contact at distance 0 is still reported
+        hit_keys = gi * len(lay.kinds) + hit_kind
+        tkeys = touch_i * len(lay.kinds) + lay.feature_kind[touch_f]
+        t = np.flatnonzero(~np.isin(tkeys, hit_keys))
+        t = t[np.unique(tkeys[t], return_index=True)[1]]
+        near_i.append(touch_i[t])
+        near_f.append(touch_f[t])
+        near_d.append(np.zeros(len(t)))
     ni = np.concatenate(near_i) if near_i else np.empty(0, dtype=np.int64)
     nfeat = np.concatenate(near_f) if near_f else np.empty(0, dtype=np.int64)
     nd = np.concatenate(near_d) if near_d else np.empty(0)
@@ -272,7 +367,7 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, 
         "length_m": np.concatenate([g_length, np.zeros(n_near)]),
         "share": np.concatenate([share, np.zeros(n_near)]),
         "distance_m": np.concatenate([np.zeros(len(gi)), nd]),
-        "flags": np.concatenate([flags.astype(object), np.full(n_near, "", dtype=object)]),
+        "flags": np.concatenate([flags.astype(object), np.where(nd == 0.0, ON_BOUNDARY, "").astype(object)]),
         "geometry": np.concatenate([g_geom, np.full(n_near, None, dtype=object)]),
         "defer_row": defer_row,
         "defer_geom": defer_geom,

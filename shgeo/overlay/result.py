@@ -19,18 +19,29 @@ import shapely
 
 from ..crs import WORKING_CRS
 from ..inputs.footprints import LINE, POINT, POLYGON
-from .measures import FootprintArrays, MeasureOptions, redline_district_pairs
+from .measures import (ON_BOUNDARY, POSSIBLE_BOUNDARY_MISMATCH, FootprintArrays, MeasureOptions,
+                       footprint_arrays, redline_district_pairs)
 from .pieces import INTERIORS_MEET, PreparedLayers, group_union
 
-__all__ = ["OverlayResult", "HIT_COLUMNS", "SPATIAL_KEYS"]
+__all__ = ["OverlayResult", "HIT_COLUMNS", "SPATIAL_KEYS", "FLAGS"]
 
 #: Columns of :attr:`OverlayResult.hits`, in order.
 HIT_COLUMNS: Final = ("footprint_id", "kind", "feature_id", "name", "code", "category", "relation",
                       "area_m2", "length_m", "share", "distance_m", "flags", "geometry")
 
-#: Keys of the decision interface's ``spatial`` block (DESIGN.md).
+#: Keys of the decision interface's ``spatial`` block (DESIGN.md).  ``outside_share`` (the share of the
+#: footprint outside Shanghai) is in every footprint's facts too; it joins this tuple when the rules read it.
 SPATIAL_KEYS: Final = ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
                        "districts", "redline_districts", "land", "sea", "island")
+
+#: Flags of ``facts.details.flags`` (a closed set; see also POSSIBLE_BOUNDARY_MISMATCH and ON_BOUNDARY).
+REPAIRED_GEOMETRY: Final = "repaired_geometry"
+PARTLY_OUTSIDE: Final = "partly_outside"
+GCJ02_AMBIGUOUS: Final = "gcj02_ambiguous"
+MIXED_GEOMETRY: Final = "mixed_geometry"
+FLAGS: Final = (POSSIBLE_BOUNDARY_MISMATCH, REPAIRED_GEOMETRY, ON_BOUNDARY, PARTLY_OUTSIDE, GCJ02_AMBIGUOUS,
+                MIXED_GEOMETRY)
+
 
 _BOOL_KINDS: Final = {"redline": "redline", "core_zone": "core_zone"}
 _LIST_KINDS: Final = {  # fact key: (kind, attribute listed, fallback attribute)
@@ -44,6 +55,9 @@ _LIST_OF_KIND: Final = {k: (attr, fallback) for k, attr, fallback in _LIST_KINDS
 _EXPECTED_KINDS: Final = ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
                           "district", "sea", "island")
 _CLASS_NAME: Final = {POLYGON: "polygon", LINE: "line", POINT: "point"}
+_ROW_DTYPES: Final = {"fp": np.int64, "feature": np.int64, "overlap": bool, "area_m2": float, "length_m": float,
+                      "share": float, "distance_m": float, "flags": object, "geometry": object,
+                      "defer_row": np.int64, "defer_geom": object}
 _MODE_NAME: Final = {POLYGON: "area", LINE: "length", POINT: "point"}
 
 
@@ -58,27 +72,48 @@ class OverlayResult:
     order), kind (library order), relation, feature.
     """
 
-    footprints: gpd.GeoDataFrame
     kinds: list[str]
 
     @classmethod
-    def from_measures(cls, fps: gpd.GeoDataFrame, fp: FootprintArrays, lay: PreparedLayers, cols: dict, *,
-               threads: int, options: MeasureOptions) -> OverlayResult:
+    def from_parts(cls, ids: np.ndarray, parts: list[dict], lay: PreparedLayers, *, threads: int,
+                   options: MeasureOptions, repairs: dict[str, str], source: Any = None) -> OverlayResult:
+        """Assemble the chunks measured by :func:`shgeo.overlay.overlay` (rows keyed by unit, in chunk order)."""
         self = cls()
         self._threads = max(1, threads)
         self._options = options
-        self.footprints = fps
+        self.source = source
         self.kinds = list(lay.kinds)
-        ids = fps["footprint_id"].astype(str).to_numpy(dtype=object)
-        self._ids = ids
+        self._ids = np.asarray(ids, dtype=object)
+        if parts:
+            fp = FootprintArrays.concat([pt["fa"] for pt in parts])
+        else:
+            fp = footprint_arrays(np.empty(0, dtype=object), None, None)
+        unit_fp = np.concatenate([pt["unit_fp"] for pt in parts]) if parts else np.empty(0, dtype=np.int64)
         self._fp = fp
+        self._unit_fp = unit_fp
+        self._unit_start = np.searchsorted(unit_fp, np.arange(len(self._ids) + 1))
+        self._outside = np.concatenate([pt["outside"] for pt in parts]) if parts else np.empty(0)
+        self._gcj02 = np.concatenate([pt["gcj02"] for pt in parts]) if parts else np.empty(0, dtype=bool)
+        self._mixed = set(np.concatenate([pt["mixed"] for pt in parts]).tolist()) if parts else set()
+        self._repairs = dict(repairs)
+        for pt in parts:
+            self._repairs.update(pt["repairs"])
+        units = rows = 0
+        for pt in parts:
+            pt["fp"] = pt["fp"] + units
+            pt["defer_row"] = pt["defer_row"] + rows
+            units += len(pt["fa"].geom)
+            rows += len(pt["fp"])
+        cols = {k: (np.concatenate([pt[k] for pt in parts]) if parts else np.empty(0, dtype=dt))
+                for k, dt in _ROW_DTYPES.items()}
+        self._unit_ids = self._ids[unit_fp] if len(unit_fp) else np.empty(0, dtype=object)
         feat = lay.features
         f = cols["feature"]
         kind_code = lay.feature_kind[f]
         order = np.lexsort((f, ~cols["overlap"], kind_code, cols["fp"]))
         f = f[order]
         data = {
-            "footprint_id": ids[cols["fp"][order]],
+            "footprint_id": self._unit_ids[cols["fp"][order]],
             "kind": feat["kind"].to_numpy(dtype=object)[f],
             "feature_id": feat["feature_id"].to_numpy(dtype=object)[f],
             "name": feat["name"].to_numpy(dtype=object)[f],
@@ -99,7 +134,6 @@ class OverlayResult:
         self._fp_pos = cols["fp"][order]
         self._feature = f
         self._lay = lay
-        self._redline_districts = self._compute_redline_districts()
         return self
 
     @cached_property
@@ -126,12 +160,56 @@ class OverlayResult:
                     list(ex.map(dissolve, range(n_batches)))
             else:
                 dissolve(0)
-        return gpd.GeoDataFrame(self._table, geometry=gpd.GeoSeries(geometry, index=self._table.index,
-                                                                      crs=WORKING_CRS), crs=WORKING_CRS)
+        table = self._table
+        if self._mixed:
+            table, geometry = self._merge_mixed_rows(geometry)
+        return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, index=table.index,
+                                                                crs=WORKING_CRS), crs=WORKING_CRS)
+
+    def _merge_mixed_rows(self, geometry: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        """One row per (footprint, kind, feature) for GeometryCollections measured part by part.
+
+        area_m2 sums the polygonal parts, length_m the lines; share is that of the
+        highest-dimension part that meets the feature; geometry is the union of
+        the parts' overlaps.  Near rows of a kind the footprint overlaps go; of
+        several near rows of one kind, the nearest stays.
+        """
+        t = self._table
+        mixed_rows = np.isin(self._unit_fp[self._fp_pos], list(self._mixed))
+        if not mixed_rows.any():
+            return t, geometry
+        keep = t[~mixed_rows]
+        sub = t[mixed_rows].assign(_dim=self._fp.cls[self._fp_pos[mixed_rows]], _geom=geometry[mixed_rows],
+                                   _fp=self._unit_fp[self._fp_pos[mixed_rows]])
+        merged = []
+        for (_, kind), grp in sub.groupby(["_fp", "kind"], sort=False):
+            over = grp[grp["relation"] == "overlap"]
+            if len(over):
+                for _, frow in over.groupby("feature_id", sort=False):
+                    top = frow.sort_values("_dim").iloc[0]  # POLYGON < LINE < POINT
+                    row = top.copy()
+                    row["area_m2"] = frow["area_m2"].sum()
+                    row["length_m"] = frow["length_m"].sum()
+                    row["flags"] = ";".join(sorted({f for v in frow["flags"] for f in str(v).split(";") if f}))
+                    geoms = [g for g in frow["_geom"] if g is not None]
+                    row["_geom"] = shapely.union_all(geoms) if len(geoms) > 1 else (geoms[0] if geoms else None)
+                    merged.append(row)
+            else:
+                merged.append(grp.sort_values("distance_m").iloc[0])
+        out = pd.concat([keep.assign(_geom=geometry[~mixed_rows], _fp=self._unit_fp[self._fp_pos[~mixed_rows]],
+                                     _kc=0),
+                         pd.DataFrame(merged)], ignore_index=True)
+        kind_rank = {k: i for i, k in enumerate(self.kinds)}
+        out["_kc"] = out["kind"].map(kind_rank)
+        out["_rel"] = (out["relation"] != "overlap").astype(int)
+        out = out.sort_values(["_fp", "_kc", "_rel", "feature_id"], kind="stable").reset_index(drop=True)
+        geometry = out["_geom"].to_numpy(dtype=object)
+        return out[list(HIT_COLUMNS[:-1])], geometry
 
     # -- facts -----------------------------------------------------------------
 
-    def _compute_redline_districts(self) -> dict[int, list[str]]:
+    @cached_property
+    def _redline_districts(self) -> dict[int, list[str]]:
         """footprint position → names of the districts its red-line overlap lies in."""
         lay, t = self._lay, self._table
         if "redline" not in lay.kind_code or "district" not in lay.kind_code:
@@ -277,7 +355,34 @@ class OverlayResult:
             raise KeyError(f"no footprint {footprint_id!r} in this overlay result") from None
         return self._facts_at(pos)
 
-    def _facts_at(self, pos: int) -> dict:
+    def _facts_at(self, k: int) -> dict:
+        """Facts of footprint *k*: its one unit's, or its parts' combined (GeometryCollections)."""
+        units = range(int(self._unit_start[k]), int(self._unit_start[k + 1]))
+        parts = [self._unit_facts(u) for u in units]
+        facts = parts[0] if len(parts) == 1 else _combine_parts(parts)
+        details = facts["details"]
+        flags = set(details["flags"])
+        top = units[0]  # units are ordered polygon, line, point: the first is the highest dimension
+        outside = float(self._outside[top]) if len(units) and not np.isnan(self._outside[top]) else None
+        if outside is not None and len(units) > 1:
+            outside = float(np.max(self._outside[units.start:units.stop]))  # any part outside counts
+        facts["outside_share"] = outside
+        if outside:
+            flags.add(PARTLY_OUTSIDE)
+        if bool(self._gcj02[units.start:units.stop].any()):
+            flags.add(GCJ02_AMBIGUOUS)
+        if k in self._mixed:
+            flags.add(MIXED_GEOMETRY)
+        repair = self._repairs.get(str(self._ids[k]))
+        if repair:
+            flags.add(REPAIRED_GEOMETRY)
+            details["repair"] = repair
+        details["flags"] = sorted(flags)
+        details["outside_share"] = outside
+        details["by_kind"] = self._by_kind(list(units))
+        return facts
+
+    def _unit_facts(self, pos: int) -> dict:
         c = self._cols
         kinds = self._kind_set
         rel, kind_col, share_col = c["relation"], c["kind"], c["share"]
@@ -290,6 +395,8 @@ class OverlayResult:
         flags: set[str] = set()
         for r in self._rows_by_fp.get(pos, ()):
             if rel[r] != "overlap":
+                if c["flags"][r] == ON_BOUNDARY:
+                    flags.add(ON_BOUNDARY)
                 continue
             k = kind_col[r]
             found.setdefault(k, set())
@@ -322,10 +429,6 @@ class OverlayResult:
             else:
                 tol = self._options.sliver_length_m if cls == LINE else self._options.sliver_area_m2
                 facts["land"] = land > tol
-        flag_list = sorted(flags)
-        repair = self._repairs.get(self._ids[pos])
-        if repair:
-            flag_list.append("repaired_geometry")
         details: dict[str, Any] = {
             "geometry_type": _CLASS_NAME[cls],
             "measured_as": _MODE_NAME[mode],
@@ -333,11 +436,12 @@ class OverlayResult:
             "length_m": length_l[pos],
             "district_shares": shares,
             "outside_districts_share": (max(0.0, 1.0 - sum(shares.values())) if "district" in kinds else None),
-            "flags": flag_list,
+            "flags": sorted(flags),
             "missing_kinds": list(self._missing),
         }
-        if repair:
-            details["repair"] = repair
+        if cls == POINT:
+            details["points"] = int(self._fp.n_parts[pos]) if mode == POINT else int(
+                shapely.get_num_geometries(self._fp.base[pos]))
         if mode != POINT:
             unit = "_m" if cls == LINE else "_m2"
             for key, k in _SPLIT_KINDS.items():
@@ -346,6 +450,96 @@ class OverlayResult:
                 details["land" + unit] = float(land) if "island" in found else sums["district"]
         facts["details"] = details
         return facts
+
+    def _by_kind(self, units: list[int]) -> dict[str, dict]:
+        """Per kind overlapped: occupied area (m²) / length (m) and share, per feature and dissolved per kind."""
+        out: dict[str, dict] = {}
+        for u in units:
+            part = self._unit_by_kind(u)
+            for kind, entry in part.items():
+                have = out.get(kind)
+                if have is None:
+                    out[kind] = entry
+                    continue
+                # another part of a GeometryCollection: areas and lengths add up (parts of different
+                # dimension); the share stays that of the highest-dimension part (the first)
+                have["area_m2"] += entry["area_m2"]
+                have["length_m"] += entry["length_m"]
+                feats = {f["feature_id"]: f for f in have["features"]}
+                for f in entry["features"]:
+                    if f["feature_id"] in feats:
+                        feats[f["feature_id"]]["area_m2"] += f["area_m2"]
+                        feats[f["feature_id"]]["length_m"] += f["length_m"]
+                    else:
+                        have["features"].append(f)
+        return out
+
+    def _unit_by_kind(self, pos: int) -> dict[str, dict]:
+        c = self._cols
+        out: dict[str, dict] = {}
+        rows: dict[str, list[int]] = {}
+        for r in self._rows_by_fp.get(pos, ()):
+            if c["relation"][r] == "overlap":
+                rows.setdefault(c["kind"][r], []).append(r)
+        for kind, rs in rows.items():
+            features = [{"feature_id": c["feature_id"][r], "name": c["name"][r], "code": c["code"][r],
+                         "area_m2": float(c["area_m2"][r]), "length_m": float(c["length_m"][r]),
+                         "share": float(c["share"][r])} for r in rs]
+            total = self._dissolved_totals.get((pos, kind))
+            if total is None:  # one feature, or features that do not overlap: the measures add up
+                total = {"area_m2": sum(f["area_m2"] for f in features), "length_m": sum(f["length_m"] for f in features),
+                         "share": min(1.0, sum(f["share"] for f in features))}
+            out[kind] = {**total, "features": features}
+        return out
+
+    @cached_property
+    def _dissolved_totals(self) -> dict[tuple[int, str], dict[str, float]]:
+        """(unit, kind) → area, length and share inside the union of the overlapping features of that kind.
+
+        Only where a unit overlaps two or more features of one kind that overlap each other:
+        the unit is intersected with the pieces of those features it meets, and the
+        intersections are dissolved before they are measured (computed for all at once).
+        """
+        c, fp, lay = self._cols, self._fp, self._lay
+        groups: dict[tuple[int, str], list[int]] = {}
+        rel, kind = c["relation"], c["kind"]
+        for r, pos in enumerate(self._fp_pos.tolist()):
+            if rel[r] == "overlap":
+                groups.setdefault((pos, kind[r]), []).append(int(self._feature[r]))
+        todo = [(key, feats) for key, feats in groups.items() if len(feats) > 1 and lay.overlapping(feats)]
+        out: dict[tuple[int, str], dict[str, float]] = {}
+        if not todo:
+            return out
+        nf = max(len(lay.features), 1)
+        pos = np.array([key[0] for key, _ in todo], dtype=np.int64)
+        wanted = np.concatenate([np.asarray(feats) + k * nf for k, (_, feats) in enumerate(todo)])
+        g, q = lay.tree.query(fp.geom[pos], predicate="intersects")
+        keep = np.isin(g * nf + lay.piece_feature[q], wanted)
+        g, q = g[keep], q[keep]
+        mode, cls = fp.mode[pos], fp.cls[pos]
+        area = np.zeros(len(todo))
+        length = np.zeros(len(todo))
+        sel = mode[g] == POLYGON
+        if sel.any():
+            u = group_union(shapely.intersection(fp.geom[pos[g[sel]]], lay.pieces[q[sel]]), g[sel], len(todo))
+            area = np.where(pd.isna(u), 0.0, shapely.area(u))
+        sel = cls[g] == LINE
+        if sel.any():
+            u = group_union(shapely.intersection(fp.line[pos[g[sel]]], lay.pieces[q[sel]]), g[sel], len(todo))
+            length = np.where(pd.isna(u), 0.0, shapely.length(u))
+        for k, ((p, kind_name), feats) in enumerate(todo):
+            if mode[k] == POINT:  # rare: a point footprint in several overlapping features of one kind
+                parts = shapely.get_parts(fp.geom[p])
+                inside = np.zeros(len(parts), dtype=bool)
+                for f in feats:
+                    inside |= shapely.relate_pattern(parts, lay.feature_geoms[f], INTERIORS_MEET)
+                out[(p, kind_name)] = {"area_m2": 0.0, "length_m": 0.0, "share": float(inside.mean())}
+                continue
+            total = fp.length[p] if cls[k] == LINE else fp.area[p]
+            share = (length[k] if cls[k] == LINE else area[k]) / total if total > 0 else 0.0
+            out[(p, kind_name)] = {"area_m2": float(area[k]) if mode[k] == POLYGON else 0.0,
+                                   "length_m": float(length[k]), "share": float(min(1.0, share))}
+        return out
 
     @cached_property
     def _kind_set(self) -> frozenset[str]:
@@ -356,20 +550,19 @@ class OverlayResult:
         return [k for k in _EXPECTED_KINDS if k not in self._kind_set]
 
     @cached_property
-    def _repairs(self) -> dict[str, str]:
-        return dict(self.footprints.attrs.get("repairs", {}))
-
-    @cached_property
     def facts(self) -> dict[str, dict]:
         """footprint_id → the ``spatial`` block plus ``details``.
 
-        ``details``: geometry_type, measured_as, area_m2, length_m,
-        district_shares {name: share}, outside_districts_share, land/sea/island
-        measures (``_m2``, or ``_m`` for lines), flags, missing_kinds.  Keys of
-        kinds absent from the library are None (unknown), never False.  Built
-        on first access.
+        ``details``: geometry_type, measured_as, area_m2, length_m, points
+        (point footprints), district_shares {name: share},
+        outside_districts_share, outside_share, land/sea/island measures
+        (``_m2``, or ``_m`` for lines), flags, missing_kinds, by_kind (per kind
+        overlapped: area_m2, length_m, share and per feature the same; kind
+        totals dissolved), parts (GeometryCollections: each part's
+        geometry_type and measures).  Keys of kinds absent from the library
+        are None (unknown), never False.  Built on first access.
         """
-        return {fid: self._facts_at(k) for k, fid in enumerate(self._ids)}
+        return {str(fid): self._facts_at(k) for k, fid in enumerate(self._ids)}
 
     def spatial(self, footprint_id: str) -> dict:
         """The decision interface's ``spatial`` block for one footprint (JSON-ready)."""
@@ -390,3 +583,41 @@ class OverlayResult:
         n_over = int((self._table["relation"] == "overlap").sum())
         return (f"<OverlayResult {len(self._ids)} footprints, {n_over} overlaps, "
                 f"{len(self._table) - n_over} near misses, kinds={self.kinds}>")
+
+
+def _combine_parts(parts: list[dict]) -> dict:
+    """Facts of a GeometryCollection from those of its parts (highest dimension first).
+
+    Booleans are true if any part's is; lists are united; measures add up by
+    dimension (area of the polygonal part, length of the lines, the points);
+    district shares are those of the highest-dimension part.
+    """
+    out: dict[str, Any] = {}
+    for key in SPATIAL_KEYS:
+        values = [p.get(key) for p in parts]
+        if all(v is None for v in values):
+            out[key] = None
+        elif isinstance(values[0], list):
+            out[key] = sorted({x for v in values if v for x in v})
+        else:
+            out[key] = any(bool(v) for v in values)
+    first = parts[0]["details"]
+    details: dict[str, Any] = dict(first)
+    details["geometry_type"] = "mixed"
+    details["measured_as"] = "by part"
+    details["area_m2"] = sum(p["details"]["area_m2"] for p in parts)
+    details["length_m"] = sum(p["details"]["length_m"] for p in parts)
+    details["points"] = sum(p["details"].get("points", 0) for p in parts)
+    details["flags"] = sorted({f for p in parts for f in p["details"]["flags"]})
+    for p in parts[1:]:
+        for key, value in p["details"].items():
+            if key.endswith(("_m2", "_m")) and key not in ("area_m2", "length_m") and key not in details:
+                details[key] = value
+    details["parts"] = [{"geometry_type": p["details"]["geometry_type"], "measured_as": p["details"]["measured_as"],
+                         **{k: p["details"][k] for k in ("area_m2", "length_m", "points") if k in p["details"]},
+                         "hits": sorted(k for k in ("redline", "core_zone") if p.get(k))
+                         + sorted(f"{k}:{x}" for k in ("protected_area", "water_source_l1", "groundwater_village")
+                                  for x in (p.get(k) or []))}
+                        for p in parts]
+    out["details"] = details
+    return out

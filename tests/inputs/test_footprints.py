@@ -236,11 +236,14 @@ def test_prepare_refuses_empty_and_missing():
         prepare_footprints(gpd.GeoDataFrame(geometry=[polygon], crs=WORKING_CRS))
 
 
-def test_collection_keeps_highest_dimension():
+def test_collection_keeps_every_part():
+    """A collection is screened part by part (the overlay measures each by its own dimension): nothing dropped."""
     coll = shapely.GeometryCollection([polygon, Point(500, 500)])
     gdf = prepare_footprints(frame([coll]))
-    assert gdf.geometry.iloc[0].geom_type == "Polygon"
-    assert "lower-dimension" in gdf.attrs["repairs"]["1"]
+    geom = gdf.geometry.iloc[0]
+    assert geom.geom_type == "GeometryCollection"
+    assert sorted(g.geom_type for g in geom.geoms) == ["Point", "Polygon"]
+    assert "1" not in gdf.attrs["repairs"]
 
 
 def test_unknown_crs_lists_forms(tmp_path):

@@ -285,9 +285,10 @@ def test_threads_and_chunks_give_identical_results(lib, monkeypatch):
     rng = np.random.default_rng(5)
     xy = rng.uniform(-200, 3000, (60, 2))
     fps = frame([box(x, y, x + rng.uniform(5, 400), y + rng.uniform(5, 400)) for x, y in xy])
-    one = overlay(fps, lib, threads=1)
+    # the footprints spread past the small world's districts and sea: a wide extent tolerance keeps them in
+    one = overlay(fps, lib, threads=1, extent_tolerance_m=5000)
     monkeypatch.setattr(engine, "_CHUNK", 7)
-    two = overlay(fps, lib, threads=2)
+    two = overlay(fps, lib, threads=2, extent_tolerance_m=5000)
     cols = ["footprint_id", "kind", "feature_id", "relation", "area_m2", "distance_m", "flags"]
     assert one.hits[cols].equals(two.hits[cols])
     assert one.facts == two.facts
@@ -366,9 +367,10 @@ def test_concurrent_overlays_on_one_library(lib, monkeypatch):
     rng = np.random.default_rng(11)
     xy = rng.uniform(-200, 3000, (40, 2))
     fps = frame([box(x, y, x + 300, y + 200) for x, y in xy])
-    expected = overlay(fps, lib, threads=1).hits.drop(columns="geometry")
+    expected = overlay(fps, lib, threads=1, extent_tolerance_m=5000).hits.drop(columns="geometry")
     with ThreadPoolExecutor(4) as ex:
-        results = list(ex.map(lambda _: overlay(fps, lib, threads=2).hits.drop(columns="geometry"), range(4)))
+        results = list(ex.map(lambda _: overlay(fps, lib, threads=2, extent_tolerance_m=5000).hits.drop(
+            columns="geometry"), range(4)))
     for got in results:
         assert got.equals(expected)
 
