@@ -1,4 +1,10 @@
-"""The finding a rules module returns, and the clause texts its citations quote.
+"""The finding a rules module returns, the verdict it words, and the clause texts its citations quote.
+
+A :class:`Verdict` is what a regulation decides for one assignment of its
+decision variables: outcome, clauses, level, domain, bodies, duties — all a
+finding says except the wording that depends on names (districts, zones,
+categories). Two assignments with equal verdicts decide the same; a question
+matters only if some answer to it changes the verdict.
 
 A finding is a plain, JSON-ready dict whose keys are fixed by the decision
 interface (``DESIGN.md``, "The decision interface"); :func:`new_finding` makes
@@ -18,26 +24,33 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "BODY_KEYS",
     "FINDING_KEYS",
     "OUTCOMES",
     "ROUTED_OUTCOMES",
     "Document",
+    "Verdict",
     "load_document",
     "new_finding",
     "clause_sort_key",
 ]
 
 #: Keys every finding carries, in output order (DESIGN.md plus shgeo's additions:
-#: ``derived`` [{key, value, from}], ``presumed`` [{key, value, note}] — exception
-#: facts left unknown and presumed absent, with the conditional duty —, ``routes``
-#: (one entry per procedure when a finding combines several), ``obligation_details``
-#: (沪环规 四(二): every item, whom it binds, whether it binds this project), ``validity``).
+#: ``settled`` (needs_information: what holds whatever the answers), ``derived``
+#: [{key, value, from, basis}], ``presumed`` [{key, value, note}] — facts left unknown
+#: and presumed absent, with the conditional duty —, ``routes`` (one entry per
+#: procedure when a finding combines several), ``obligation_details`` (沪环规 四(二):
+#: every item, whom it binds, whether it binds this project), ``open_lists`` (the
+#: body lists the text ends with 等), ``validity`` (the window, and ``in_force`` on ``as_of``)).
 FINDING_KEYS = (
     "regulation", "outcome", "clauses", "level", "domain",
     "applicant", "submit_to", "consult", "approver", "issuer", "materials", "notify_to",
-    "extra", "zone", "obligations", "candidates", "questions", "citations",
-    "derived", "presumed", "routes", "obligation_details", "validity",
+    "extra", "zone", "obligations", "candidates", "questions", "settled", "citations",
+    "derived", "presumed", "routes", "obligation_details", "open_lists", "validity",
 )
+
+#: The keys naming who does what in a routed finding.
+BODY_KEYS = ("applicant", "submit_to", "consult", "approver", "issuer", "materials", "notify_to")
 
 OUTCOMES = (
     "prohibited", "prohibited_in_principle", "recognition_required", "already_recognised",
@@ -52,7 +65,7 @@ ROUTED_OUTCOMES = frozenset(
 
 _LIST_KEYS = ("clauses", "domain", "applicant", "submit_to", "consult", "issuer", "materials",
               "notify_to", "extra", "obligations", "candidates", "questions", "citations",
-              "derived", "presumed", "routes", "obligation_details")
+              "derived", "presumed", "routes", "obligation_details", "open_lists")
 
 #: Canonical order of clause tokens of both documents (for stable output).
 _CLAUSE_ORDER = (
@@ -98,11 +111,13 @@ class Document:
         """True if ``as_of`` lies in the document's validity window (both ends included)."""
         return self.valid_from <= as_of and (self.valid_to is None or as_of <= self.valid_to)
 
-    def validity(self) -> dict[str, str | None]:
+    def validity(self, as_of: date) -> dict[str, Any]:
+        """The validity window and whether the document is in force on ``as_of``."""
         return {
             "issued": self.issued.isoformat(),
             "valid_from": self.valid_from.isoformat(),
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "in_force": self.in_force(as_of),
             "note": self.validity_note,
         }
 
@@ -123,6 +138,47 @@ def load_document(resource: str) -> Document:
     )
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What a regulation decides for one assignment of its decision variables.
+
+    ``kind`` names the rule that decided (the wording follows it); every other
+    field is part of the decision. ``duties`` are the passages (ids in the
+    clause TOML) whose duty binds the project beyond the route itself.
+    ``candidates`` and ``asks`` belong to a ``needs_information`` verdict: the
+    text itself leaves several routes open (``asks``: (key, question) pairs).
+    ``open_lists``: the body lists that the text ends with 等.
+    """
+
+    kind: str
+    outcome: str
+    clauses: tuple[str, ...] = ()
+    level: str | None = None
+    applicant: tuple[str, ...] = ()
+    submit_to: tuple[str, ...] = ()
+    consult: tuple[str, ...] = ()
+    approver: str | None = None
+    issuer: tuple[str, ...] = ()
+    materials: tuple[str, ...] = ()
+    notify_to: tuple[str, ...] = ()
+    zone: str | None = None
+    obligations: tuple[int, ...] = ()
+    duties: tuple[str, ...] = ()
+    candidates: tuple[str, ...] = ()
+    asks: tuple[tuple[str, str], ...] = ()
+    open_lists: tuple[str, ...] = ()
+
+    def signature(self) -> tuple[Any, ...]:
+        """Everything the verdict decides (all fields but ``kind``)."""
+        return (self.outcome, self.clauses, self.level, self.applicant, self.submit_to,
+                self.consult, self.approver, self.issuer, self.materials, self.notify_to, self.zone,
+                self.obligations, self.duties, self.candidates, self.asks, self.open_lists)
+
+    def reach(self) -> tuple[str, ...]:
+        """The clauses this verdict leads to (its candidates when the text leaves it open)."""
+        return self.candidates if self.outcome == "needs_information" else self.clauses
+
+
 def _dedupe(items: list[Any]) -> list[Any]:
     seen: list[Any] = []
     for item in items:
@@ -131,10 +187,10 @@ def _dedupe(items: list[Any]) -> list[Any]:
     return seen
 
 
-def new_finding(document: Document, outcome: str, **values: Any) -> dict[str, Any]:
+def new_finding(document: Document, outcome: str, *, as_of: date, **values: Any) -> dict[str, Any]:
     """A finding with every key of :data:`FINDING_KEYS`; lists are de-duplicated.
 
-    ``clauses`` are sorted in document order; ``validity`` is filled from the document.
+    ``clauses`` are sorted in document order; ``validity`` is filled from the document for ``as_of``.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
@@ -152,5 +208,5 @@ def new_finding(document: Document, outcome: str, **values: Any) -> dict[str, An
     finding["clauses"] = sorted(finding["clauses"], key=clause_sort_key)
     finding["candidates"] = sorted(finding["candidates"], key=clause_sort_key)
     finding["domain"] = [d for d in ("land", "sea", "island") if d in finding["domain"]]
-    finding["validity"] = document.validity()
+    finding["validity"] = document.validity(as_of)
     return finding

@@ -1,0 +1,250 @@
+"""A regulation's rules compiled once into a decision diagram, and walked per query.
+
+Compiling: the rule module's monotone ``decide(facts)`` (see :mod:`._facts`) is
+run on partial assignments, starting from "everything unknown"; where it
+raises :class:`~._facts.Unknown`, the diagram branches on the first variable
+named, one child per value. A node whose children are all the same is
+dropped, and equal nodes are shared, so a variable appears below a node only
+if some value of it changes some verdict there. Compiling meets every
+assignment, so two rules that fire together without stated precedence raise
+:class:`~shgeo.errors.RuleConflictError` here, before any query is answered.
+
+Walking (:meth:`Diagram.reach`): a known variable takes its branch, an unknown
+one takes all. The walk returns the verdicts still reachable and, for every
+unknown variable met, the verdicts reachable under each of its values: a
+variable is worth asking only if some value of it rules a verdict out. Each
+sub-walk is memoised on the part of the assignment its subtree reads (two
+bit-mask ANDs make the key), so a query costs the nodes where it differs from
+the ones before it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._facts import Facts, Then, Unknown
+from ._finding import Verdict
+
+__all__ = ["Diagram", "Reach"]
+
+log = logging.getLogger(__name__)
+
+#: Memoised sub-walks kept per diagram before the memo is emptied (bounds memory in long runs).
+_MEMO_LIMIT = 200_000
+
+_NO_COND: dict[int, tuple[int, ...]] = {}
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a query leaves open under one regulation.
+
+    ``verdicts``: the verdicts still reachable. ``questions``: the unknown
+    variables whose answer can rule a verdict out, the one that settles most
+    first, each with the verdicts reachable under each of its values
+    (``{value: (verdict, ...)}``). ``used``: the known variables the rules read
+    on the way (for listing derived and presumed facts).
+    """
+
+    verdicts: tuple[Verdict, ...]
+    questions: tuple[tuple[str, dict[Any, tuple[Verdict, ...]]], ...]
+    used: tuple[str, ...]
+
+
+class Diagram:
+    """The reduced decision diagram of one regulation's rules over its decision variables."""
+
+    def __init__(self, variables: Mapping[str, Iterable[Any]], decide: Callable[[Facts], Verdict]) -> None:
+        self.variables = tuple(variables)
+        self.domains = tuple(tuple(variables[v]) for v in self.variables)
+        self._index = {v: i for i, v in enumerate(self.variables)}
+        self._offsets = []
+        offset = 0
+        for domain in self.domains:
+            self._offsets.append(offset)
+            offset += len(domain)
+        #: variable -> value -> (known bit, value bit)
+        self._bits = {var: {value: (1 << i, 1 << (self._offsets[i] + j)) for j, value in enumerate(domain)}
+                      for i, (var, domain) in enumerate(zip(self.variables, self.domains))}
+        self.verdicts: list[Verdict] = []
+        self._verdict_ids: dict[Verdict, int] = {}
+        self._signatures: dict[tuple[Any, ...], Verdict] = {}
+        self._var: list[int] = []
+        self._kids: list[tuple[int, ...]] = []
+        self._supp: list[tuple[int, int]] = []
+        self._nodes: dict[tuple[int, tuple[int, ...]], int] = {}
+        self._decide = decide
+        self._rests: dict[tuple[Any, ...], int] = {}
+        self._reading: list[set[str]] = []
+        self.root = self._explore({})
+        self._leaf_results = [(1 << v, _NO_COND, 0) for v in range(len(self.verdicts))]
+        self._memo: dict[tuple[int, int, int], tuple[int, dict[int, tuple[int, ...]], int]] = {}
+        log.debug("compiled %d nodes, %d verdicts", len(self._var), len(self.verdicts))
+
+    def __len__(self) -> int:
+        return len(self._var)
+
+    # -- compiling --------------------------------------------------------------
+    def _leaf(self, verdict: Verdict) -> int:
+        vid = self._verdict_ids.get(verdict)
+        if vid is None:
+            twin = self._signatures.get(verdict.signature())
+            if twin is not None:
+                raise ValueError(f"rules {twin.kind!r} and {verdict.kind!r} decide the same: give them one verdict")
+            vid = len(self.verdicts)
+            self.verdicts.append(verdict)
+            self._verdict_ids[verdict] = vid
+            self._signatures[verdict.signature()] = verdict
+        return -1 - vid
+
+    def _facts(self, partial: dict[str, Any]) -> Facts:
+        return Facts(_Reading(partial, self._reading) if self._reading else partial)
+
+    def _explore(self, partial: dict[str, Any], step: Callable[[Facts], Any] | None = None) -> int:
+        step = step or self._decide
+        try:
+            verdict = step(self._facts(partial))
+            while isinstance(verdict, Then):   # a settled step: go on with the rest, same facts
+                if verdict.key is not None:
+                    return self._explore_rest(partial, verdict)
+                step = verdict.rest
+                verdict = step(self._facts(partial))
+        except Unknown as unknown:
+            var = unknown.keys[0]
+            if var not in self._index:
+                raise ValueError(f"a rule needs {var!r}, which is not a decision variable") from None
+            if var in partial:
+                raise ValueError(f"a rule asked for {var!r} although it is known") from None
+            i = self._index[var]
+            kids = tuple(self._explore({**partial, var: value}, step) for value in self.domains[i])
+            if all(k == kids[0] for k in kids):
+                return kids[0]
+            node = self._nodes.get((i, kids))
+            if node is None:
+                node = len(self._var)
+                supp_k, supp_v = 1 << i, sum(pair[1] for pair in self._bits[var].values())
+                for kid in kids:
+                    if kid >= 0:
+                        supp_k |= self._supp[kid][0]
+                        supp_v |= self._supp[kid][1]
+                self._var.append(i)
+                self._kids.append(kids)
+                self._supp.append((supp_k, supp_v))
+                self._nodes[(i, kids)] = node
+            return node
+        return self._leaf(verdict)
+
+    def _explore_rest(self, partial: dict[str, Any], rest: Then) -> int:
+        """The rest of a decision, compiled once per assignment of the variables it reads."""
+        key = (rest.key, tuple(partial.get(v) for v in rest.reads))
+        node = self._rests.get(key)
+        if node is None:
+            read: set[str] = set()
+            self._reading.append(read)
+            try:
+                node = self._explore(partial, rest.rest)
+            finally:
+                self._reading.pop()
+            if not read <= set(rest.reads):
+                raise ValueError(f"the rest of a decision read {sorted(read - set(rest.reads))}, "
+                                 f"which it does not declare in reads={rest.reads}")
+            self._rests[key] = node
+        return node
+
+    # -- walking ------------------------------------------------------------------
+    def _encode(self, values: Mapping[str, Any]) -> tuple[int, int]:
+        known = bits = 0
+        for var, by_value in self._bits.items():
+            value = values.get(var)
+            if value is not None:
+                pair = by_value.get(value)
+                if pair is not None:
+                    known |= pair[0]
+                    bits |= pair[1]
+        return known, bits
+
+    def _walk(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
+        if node < 0:
+            return self._leaf_results[-1 - node]
+        supp_k, supp_v = self._supp[node]
+        key = (node, known & supp_k, bits & supp_v)
+        memo = self._memo
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+        i = self._var[node]
+        kids = self._kids[node]
+        if known >> i & 1:
+            j = ((bits >> self._offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1
+            mask, cond, used = self._walk(kids[j], known, bits)
+            result = (mask, cond, used | 1 << i)
+        else:
+            parts = [self._walk(kid, known, bits) for kid in kids]
+            mask = used = 0
+            for part in parts:
+                mask |= part[0]
+                used |= part[2]
+            cond = {}
+            for part in parts:
+                for var in part[1]:
+                    if var not in cond:
+                        cond[var] = tuple(
+                            _or(p[1][var][v] if var in p[1] else p[0] for p in parts)
+                            for v in range(len(self.domains[var])))
+            cond[i] = tuple(part[0] for part in parts)
+            result = (mask, cond, used)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = result
+        return result
+
+    def _verdicts(self, mask: int) -> tuple[Verdict, ...]:
+        out = []
+        while mask:
+            low = mask & -mask
+            out.append(self.verdicts[low.bit_length() - 1])
+            mask ^= low
+        return tuple(out)
+
+    def reach(self, values: Mapping[str, Any]) -> Reach:
+        """The verdicts reachable from the known ``values``, the questions that narrow them, the variables read."""
+        known, bits = self._encode(values)
+        mask, cond, used = self._walk(self.root, known, bits)
+        ranked = []
+        for i, masks in cond.items():
+            if all(m == mask for m in masks):
+                continue   # no answer rules anything out
+            sizes = [m.bit_count() for m in masks]
+            ranked.append((sum(sizes) / len(sizes), max(sizes), i))
+        if not ranked and mask & (mask - 1):
+            # no single answer narrows, yet several verdicts remain (the answer depends on a
+            # combination): ask every variable met
+            ranked = [(len(self.verdicts), 0.0, i) for i in cond]
+        ranked.sort(key=lambda t: (t[0], t[1], t[2]))
+        questions = tuple((self.variables[i], {value: self._verdicts(m) for value, m in zip(self.domains[i], cond[i])})
+                          for _, _, i in ranked)
+        used_vars = tuple(v for i, v in enumerate(self.variables) if used >> i & 1)
+        return Reach(self._verdicts(mask), questions, used_vars)
+
+
+class _Reading(dict):
+    """A partial assignment that notes every variable read (to check a rest's declared reads)."""
+
+    def __init__(self, partial: dict[str, Any], reading: list[set[str]]) -> None:
+        super().__init__(partial)
+        self._reading = reading
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for read in self._reading:
+            read.add(key)
+        return super().get(key, default)
+
+
+def _or(masks: Iterable[int]) -> int:
+    out = 0
+    for m in masks:
+        out |= m
+    return out
