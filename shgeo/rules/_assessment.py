@@ -65,15 +65,30 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
     """The finding of ``document`` for the decision variables of ``known`` on ``as_of``."""
     reach = diagram.reach(known.values)
     derived: dict[str, dict[str, Any]] = {}
+    presumed = []
     for var in reach.used:
         entry = known.derived.get(var)
         if entry is not None and entry["key"] not in derived:
             derived[entry["key"]] = dict(entry)
-    ctx = Context(known, as_of, list(derived.values()), tuple(v for v in reach.used if v in known.presumed))
-    if len(reach.verdicts) == 1:
-        return render(reach.verdicts[0], ctx)
-    return needs_information(document, reach.verdicts, ctx, questions=reach.questions,
-                             presumed_note=presumed_note)
+        if var in known.presumed:
+            presumed.append(var)
+    ctx = Context(known, as_of, list(derived.values()), tuple(presumed))
+    verdicts = reach.verdicts
+    if len(verdicts) == 1:
+        return render(verdicts[0], ctx)
+    key = (document.doc, reach.key)
+    static = _OPEN.get(key)
+    if static is None:
+        static = _open_parts(document, verdicts, reach.questions, None)
+        if len(_OPEN) >= _OPEN_LIMIT:
+            _OPEN.clear()
+        _OPEN[key] = static
+    return _open_finding(document, static, verdicts, ctx, presumed_note, [])
+
+
+#: The parts of a needs_information finding that follow from its verdicts and questions alone.
+_OPEN: dict[Any, tuple[Any, ...]] = {}
+_OPEN_LIMIT = 50_000
 
 
 def _cite_candidates(document: Document, candidates: list[str]) -> list[dict[str, str]]:
@@ -100,18 +115,21 @@ def _summary(verdict: Verdict) -> str:
     return text
 
 
-def settled(verdicts: tuple[Verdict, ...],
-            questions: Iterable[tuple[str, dict[Any, tuple[Verdict, ...]]]]) -> dict[str, Any]:
+Questions = tuple[tuple[str, tuple[tuple[Any, tuple[Verdict, ...]], ...]], ...]
+
+
+def settled(verdicts: tuple[Verdict, ...], questions: Questions) -> dict[str, Any]:
     """What holds whatever the answers, and what each decisive answer would give."""
     outcomes = sorted({v.outcome for v in verdicts}, key=_OUTCOME_RANK.__getitem__)
     routed = [v for v in verdicts if v.outcome != "needs_information"]
-    common = set(routed[0].clauses) if routed and len(routed) == len(verdicts) else set()
+    all_routed = bool(routed) and len(routed) == len(verdicts)
+    common = set(routed[0].clauses) if all_routed else set()
     for v in routed[1:]:
         common &= set(v.clauses)
     levels = {v.level for v in verdicts}
     level = levels.pop() if len(levels) == 1 else None
     bodies = {}
-    if routed and len(routed) == len(verdicts):
+    if all_routed:
         for key in BODY_KEYS:
             values = {getattr(v, key) for v in verdicts}
             if len(values) == 1:
@@ -121,13 +139,13 @@ def settled(verdicts: tuple[Verdict, ...],
     conditions = []
     for var, by_value in questions:
         key = QUESTION_KEY.get(var, var)
-        for value, reached in by_value.items():
+        for value, reached in by_value:
             answers = _answers_for(var, value)
             if len(reached) == 1 and answers is not None:
                 v = reached[0]
+                said = statement(var if var == "activity" else key, value)
                 conditions.append({"key": key, "values": answers, "outcome": v.outcome, "clauses": list(v.reach()),
-                                   "level": v.level, "text": f"若{statement(key if var != 'activity' else var, value)}:"
-                                                             f"{_summary(v)}。"})
+                                   "level": v.level, "text": f"若{said}:{_summary(v)}。"})
     text = []
     if len(outcomes) == 1:
         text.append(f"无论如何回答,结论均为“{OUTCOME_ZH[outcomes[0]]}”。")
@@ -146,18 +164,9 @@ def settled(verdicts: tuple[Verdict, ...],
             "bodies": bodies, "if": conditions, "text": text}
 
 
-def needs_information(document: Document, verdicts: tuple[Verdict, ...], ctx: Context, *,
-                      questions: Iterable[tuple[str, dict[Any, tuple[Verdict, ...]]]] = (),
-                      citations: list[dict[str, str]] | None = None, extra: list[str] | None = None,
-                      presumed_note: PresumedNote | None = None,
-                      alternatives: dict[str, tuple[Verdict, ...]] | None = None) -> dict[str, Any]:
-    """A ``needs_information`` finding for the reachable ``verdicts``.
-
-    With one verdict that is itself open (the text leaves several routes), its own
-    question is asked and ``alternatives`` (clause -> verdicts if confirmed) give
-    what is settled; with several, ``questions`` (from the diagram) are asked.
-    """
-    questions = tuple(questions)
+def _open_parts(document: Document, verdicts: tuple[Verdict, ...], questions: Questions,
+                alternatives: dict[str, tuple[Verdict, ...]] | None) -> tuple[Any, ...]:
+    """Candidates, questions, settled and the candidates' citations of a needs_information finding."""
     candidates = sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key)
     asked: dict[str, dict[str, Any]] = {}
     if questions:
@@ -170,12 +179,38 @@ def needs_information(document: Document, verdicts: tuple[Verdict, ...], ctx: Co
         for v in verdicts:
             for key, ask in v.asks:
                 asked.setdefault(key, question(key, ask, v.candidates if key == "confirmed_route" else None))
-        alt = tuple((("confirmed_route", {c: vs for c, vs in alternatives.items()}),)) if alternatives else ()
+        alt: Questions = ((("confirmed_route", tuple(alternatives.items())),) if alternatives else ())
         flat = tuple(dict.fromkeys(x for vs in (alternatives or {}).values() for x in vs)) or verdicts
         summary = settled(flat, alt)
+    return candidates, list(asked.values()), summary, _cite_candidates(document, candidates)
+
+
+def _copy_settled(summary: dict[str, Any]) -> dict[str, Any]:
+    return {"outcomes": list(summary["outcomes"]), "clauses": list(summary["clauses"]), "level": summary["level"],
+            "bodies": {k: list(v) if isinstance(v, list) else v for k, v in summary["bodies"].items()},
+            "if": [{**c, "values": list(c["values"]), "clauses": list(c["clauses"])} for c in summary["if"]],
+            "text": list(summary["text"])}
+
+
+def _open_finding(document: Document, static: tuple[Any, ...], verdicts: tuple[Verdict, ...], ctx: Context,
+                  presumed_note: PresumedNote | None, extra: list[str],
+                  citations: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    candidates, asked, summary, cites = static
     return new_finding(
-        document, "needs_information", as_of=ctx.as_of, candidates=candidates, questions=list(asked.values()),
-        settled=summary, extra=list(extra or []),
-        citations=citations if citations is not None else _cite_candidates(document, candidates),
+        document, "needs_information", as_of=ctx.as_of, candidates=list(candidates),
+        questions=[{**q, "answers": list(q["answers"])} if "answers" in q else dict(q) for q in asked],
+        settled=_copy_settled(summary), extra=extra,
+        citations=[dict(c) for c in (cites if citations is None else citations)],
         derived=ctx.derived, presumed=ctx.presumed_entries(presumed_note, verdicts) if presumed_note else [],
     )
+
+
+def needs_information(document: Document, verdicts: tuple[Verdict, ...], ctx: Context, *,
+                      citations: list[dict[str, str]] | None = None, extra: list[str] | None = None,
+                      presumed_note: PresumedNote | None = None,
+                      alternatives: dict[str, tuple[Verdict, ...]] | None = None) -> dict[str, Any]:
+    """A ``needs_information`` finding for one verdict that is itself open (the text, or facts that
+    contradict each other, leave several routes): its own question is asked, and ``alternatives``
+    (clause -> the verdicts if that route is confirmed) say what is settled."""
+    static = _open_parts(document, verdicts, (), alternatives)
+    return _open_finding(document, static, verdicts, ctx, presumed_note, list(extra or []), citations)

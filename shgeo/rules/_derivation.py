@@ -136,29 +136,41 @@ def _names(names: tuple[str, ...]) -> str:
     return "、".join(names)
 
 
+def _later_premise(index: int) -> bool:
+    """Whether what implication ``index`` derives is a premise of an earlier one (another pass needed)."""
+    _, key, value, _, _ = IMPLICATIONS[index]
+    return any((key, value) in premises for premises, *_ in IMPLICATIONS[:index])
+
+
+_AGAIN = tuple(_later_premise(i) for i in range(len(IMPLICATIONS)))
+
+
 def _derive(values: dict[str, Any], declared: set[str] | dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Apply :data:`IMPLICATIONS` to a fixpoint; a key two derivations disagree on is left unknown."""
     blocked: set[str] = set()
+    get = values.get
     while True:
         derived: dict[str, dict[str, Any]] = {}
         conflict = None
-        changed = True
-        while changed and conflict is None:
-            changed = False
-            for premises, key, value, source, basis in IMPLICATIONS:
+        again = True
+        while again and conflict is None:
+            again = False
+            for index, (premises, key, value, source, basis) in enumerate(IMPLICATIONS):
                 if key in declared or key in blocked:
                     continue
                 got = derived.get(key)
-                if got is not None and got["value"] == value:
+                if got is not None and got["value"] is value:
                     continue
-                if not all(values.get(k) is v for k, v in premises):
-                    continue
-                if got is not None:   # two derivations disagree: the facts contradict each other
-                    conflict = key
-                    break
-                derived[key] = {"key": key, "value": value, "from": source, "basis": basis}
-                values[key] = value
-                changed = True
+                for k, v in premises:
+                    if get(k) is not v:
+                        break
+                else:
+                    if got is not None:   # two derivations disagree: the facts contradict each other
+                        conflict = key
+                        break
+                    derived[key] = {"key": key, "value": value, "from": source, "basis": basis}
+                    values[key] = value
+                    again = again or _AGAIN[index]
         if conflict is None:
             return derived
         blocked.add(conflict)

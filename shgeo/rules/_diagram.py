@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ._facts import Facts, Then, Unknown
@@ -38,20 +37,48 @@ _MEMO_LIMIT = 200_000
 _NO_COND: dict[int, tuple[int, ...]] = {}
 
 
-@dataclass(frozen=True)
 class Reach:
     """What a query leaves open under one regulation.
 
     ``verdicts``: the verdicts still reachable. ``questions``: the unknown
     variables whose answer can rule a verdict out, the one that settles most
     first, each with the verdicts reachable under each of its values
-    (``{value: (verdict, ...)}``). ``used``: the known variables the rules read
-    on the way (for listing derived and presumed facts).
+    (``(value, verdicts)`` pairs). ``used``: the known variables the rules read
+    on the way (for listing derived and presumed facts). ``key`` identifies the
+    verdicts and questions (equal keys, equal verdicts and questions).
     """
 
-    verdicts: tuple[Verdict, ...]
-    questions: tuple[tuple[str, dict[Any, tuple[Verdict, ...]]], ...]
-    used: tuple[str, ...]
+    __slots__ = ("_diagram", "mask", "_ranked", "_used")
+
+    def __init__(self, diagram: Diagram, mask: int, ranked: tuple[tuple[int, tuple[int, ...]], ...],
+                 used: int) -> None:
+        self._diagram = diagram
+        self.mask = mask
+        self._ranked = ranked
+        self._used = used
+
+    @property
+    def key(self) -> tuple[int, tuple[tuple[int, tuple[int, ...]], ...]]:
+        return self.mask, self._ranked
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        return self._diagram.verdicts_of(self.mask)
+
+    @property
+    def questions(self) -> tuple[tuple[str, tuple[tuple[Any, tuple[Verdict, ...]], ...]], ...]:
+        d = self._diagram
+        return tuple((d.variables[i], tuple((value, d.verdicts_of(m)) for value, m in zip(d.domains[i], masks)))
+                     for i, masks in self._ranked)
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        names, used, out = self._diagram.variables, self._used, []
+        while used:
+            low = used & -used
+            out.append(names[low.bit_length() - 1])
+            used ^= low
+        return tuple(out)
 
 
 class Diagram:
@@ -69,6 +96,7 @@ class Diagram:
         #: variable -> value -> (known bit, value bit)
         self._bits = {var: {value: (1 << i, 1 << (self._offsets[i] + j)) for j, value in enumerate(domain)}
                       for i, (var, domain) in enumerate(zip(self.variables, self.domains))}
+        self._bit_items = tuple(self._bits.items())
         self.verdicts: list[Verdict] = []
         self._verdict_ids: dict[Verdict, int] = {}
         self._signatures: dict[tuple[Any, ...], Verdict] = {}
@@ -82,6 +110,7 @@ class Diagram:
         self.root = self._explore({})
         self._leaf_results = [(1 << v, _NO_COND, 0) for v in range(len(self.verdicts))]
         self._memo: dict[tuple[int, int, int], tuple[int, dict[int, tuple[int, ...]], int]] = {}
+        self._mask_verdicts: dict[int, tuple[Verdict, ...]] = {}
         log.debug("compiled %d nodes, %d verdicts", len(self._var), len(self.verdicts))
 
     def __len__(self) -> int:
@@ -157,8 +186,9 @@ class Diagram:
     # -- walking ------------------------------------------------------------------
     def _encode(self, values: Mapping[str, Any]) -> tuple[int, int]:
         known = bits = 0
-        for var, by_value in self._bits.items():
-            value = values.get(var)
+        get = values.get
+        for var, by_value in self._bit_items:
+            value = get(var)
             if value is not None:
                 pair = by_value.get(value)
                 if pair is not None:
@@ -167,8 +197,22 @@ class Diagram:
         return known, bits
 
     def _walk(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
+        """(verdict mask, {unknown variable: verdict mask per value}, known variables read) below ``node``."""
+        used = 0
+        var, kids_of, offsets = self._var, self._kids, self._offsets
+        while node >= 0 and known >> var[node] & 1:   # known variables: follow the branch
+            i = var[node]
+            used |= 1 << i
+            kids = kids_of[node]
+            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
         if node < 0:
-            return self._leaf_results[-1 - node]
+            mask, cond, below = self._leaf_results[-1 - node]
+        else:
+            mask, cond, below = self._branch(node, known, bits)
+        return mask, cond, used | below
+
+    def _branch(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
+        """:meth:`_walk` at a node whose variable is unknown: every branch, memoised."""
         supp_k, supp_v = self._supp[node]
         key = (node, known & supp_k, bits & supp_v)
         memo = self._memo
@@ -176,58 +220,56 @@ class Diagram:
         if hit is not None:
             return hit
         i = self._var[node]
-        kids = self._kids[node]
-        if known >> i & 1:
-            j = ((bits >> self._offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1
-            mask, cond, used = self._walk(kids[j], known, bits)
-            result = (mask, cond, used | 1 << i)
-        else:
-            parts = [self._walk(kid, known, bits) for kid in kids]
-            mask = used = 0
-            for part in parts:
-                mask |= part[0]
-                used |= part[2]
-            cond = {}
-            for part in parts:
-                for var in part[1]:
-                    if var not in cond:
-                        cond[var] = tuple(
-                            _or(p[1][var][v] if var in p[1] else p[0] for p in parts)
-                            for v in range(len(self.domains[var])))
-            cond[i] = tuple(part[0] for part in parts)
-            result = (mask, cond, used)
+        parts = [self._walk(kid, known, bits) for kid in self._kids[node]]
+        mask = used = 0
+        for part in parts:
+            mask |= part[0]
+            used |= part[2]
+        cond: dict[int, tuple[int, ...]] = {}
+        for part in parts:
+            for var in part[1]:
+                if var not in cond:
+                    cond[var] = tuple(_or(p[1][var][v] if var in p[1] else p[0] for p in parts)
+                                      for v in range(len(self.domains[var])))
+        cond[i] = tuple(part[0] for part in parts)
+        result = (mask, cond, used)
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
         memo[key] = result
         return result
 
-    def _verdicts(self, mask: int) -> tuple[Verdict, ...]:
-        out = []
-        while mask:
-            low = mask & -mask
-            out.append(self.verdicts[low.bit_length() - 1])
-            mask ^= low
-        return tuple(out)
+    def verdicts_of(self, mask: int) -> tuple[Verdict, ...]:
+        """The verdicts of the bits set in ``mask``."""
+        out = self._mask_verdicts.get(mask)
+        if out is None:
+            found, rest = [], mask
+            while rest:
+                low = rest & -rest
+                found.append(self.verdicts[low.bit_length() - 1])
+                rest ^= low
+            out = tuple(found)
+            if len(self._mask_verdicts) < _MEMO_LIMIT:
+                self._mask_verdicts[mask] = out
+        return out
 
     def reach(self, values: Mapping[str, Any]) -> Reach:
         """The verdicts reachable from the known ``values``, the questions that narrow them, the variables read."""
         known, bits = self._encode(values)
         mask, cond, used = self._walk(self.root, known, bits)
+        if not mask & (mask - 1):   # one verdict: nothing to ask
+            return Reach(self, mask, (), used)
         ranked = []
         for i, masks in cond.items():
-            if all(m == mask for m in masks):
-                continue   # no answer rules anything out
             sizes = [m.bit_count() for m in masks]
-            ranked.append((sum(sizes) / len(sizes), max(sizes), i))
-        if not ranked and mask & (mask - 1):
+            if min(sizes) == mask.bit_count():
+                continue   # no answer rules anything out
+            ranked.append((sum(sizes) / len(sizes), max(sizes), i, masks))
+        if not ranked:
             # no single answer narrows, yet several verdicts remain (the answer depends on a
             # combination): ask every variable met
-            ranked = [(len(self.verdicts), 0.0, i) for i in cond]
-        ranked.sort(key=lambda t: (t[0], t[1], t[2]))
-        questions = tuple((self.variables[i], {value: self._verdicts(m) for value, m in zip(self.domains[i], cond[i])})
-                          for _, _, i in ranked)
-        used_vars = tuple(v for i, v in enumerate(self.variables) if used >> i & 1)
-        return Reach(self._verdicts(mask), questions, used_vars)
+            ranked = [(0.0, 0, i, masks) for i, masks in cond.items()]
+        ranked.sort(key=lambda t: t[:3])
+        return Reach(self, mask, tuple((i, masks) for _, _, i, masks in ranked), used)
 
 
 class _Reading(dict):

@@ -75,12 +75,12 @@ _CLAUSE_ORDER = (
 )
 
 
+_CLAUSE_RANK = {token: rank for rank, token in enumerate(_CLAUSE_ORDER)}
+
+
 def clause_sort_key(token: str) -> tuple[int, str]:
     """Sort clause tokens in document order (unknown tokens last)."""
-    try:
-        return (_CLAUSE_ORDER.index(token), token)
-    except ValueError:
-        return (len(_CLAUSE_ORDER), token)
+    return (_CLAUSE_RANK.get(token, len(_CLAUSE_ORDER)), token)
 
 
 @dataclass(frozen=True)
@@ -179,12 +179,24 @@ class Verdict:
         return self.candidates if self.outcome == "needs_information" else self.clauses
 
 
-def _dedupe(items: list[Any]) -> list[Any]:
-    seen: list[Any] = []
+#: List keys whose items are strings or numbers, and those whose items are flat dicts of them.
+_FLAT_LISTS = ("clauses", "applicant", "submit_to", "consult", "issuer", "materials", "notify_to", "extra",
+               "obligations", "candidates", "open_lists")
+_DICT_LISTS = ("citations", "derived", "presumed")
+_KEY_SET = frozenset(FINDING_KEYS)
+_OUTCOME_SET = frozenset(OUTCOMES)
+_DOMAIN_ORDER = ("land", "sea", "island")
+
+
+def _unique_dicts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
     for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
+        key = tuple(item.items())
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def new_finding(document: Document, outcome: str, *, as_of: date, **values: Any) -> dict[str, Any]:
@@ -192,21 +204,28 @@ def new_finding(document: Document, outcome: str, *, as_of: date, **values: Any)
 
     ``clauses`` are sorted in document order; ``validity`` is filled from the document for ``as_of``.
     """
-    if outcome not in OUTCOMES:
+    if outcome not in _OUTCOME_SET:
         raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
-    unknown = set(values) - set(FINDING_KEYS)
-    if unknown:
-        raise ValueError(f"unknown finding keys {sorted(unknown)}")
-    finding: dict[str, Any] = {key: None for key in FINDING_KEYS}
-    for key in _LIST_KEYS:
-        finding[key] = []
+    if not values.keys() <= _KEY_SET:
+        raise ValueError(f"unknown finding keys {sorted(set(values) - _KEY_SET)}")
+    finding: dict[str, Any] = dict.fromkeys(FINDING_KEYS)
     finding.update(values)
     finding["regulation"] = document.doc
     finding["outcome"] = outcome
-    for key in _LIST_KEYS:
-        finding[key] = _dedupe(list(finding[key] or []))
-    finding["clauses"] = sorted(finding["clauses"], key=clause_sort_key)
-    finding["candidates"] = sorted(finding["candidates"], key=clause_sort_key)
-    finding["domain"] = [d for d in ("land", "sea", "island") if d in finding["domain"]]
+    for key in _FLAT_LISTS:
+        items = finding[key]
+        finding[key] = list(dict.fromkeys(items)) if items else []
+    for key in _DICT_LISTS:
+        items = finding[key]
+        finding[key] = _unique_dicts(items) if items else []
+    for key in ("questions", "routes", "obligation_details"):
+        if finding[key] is None:
+            finding[key] = []
+    if len(finding["clauses"]) > 1:
+        finding["clauses"].sort(key=clause_sort_key)
+    if len(finding["candidates"]) > 1:
+        finding["candidates"].sort(key=clause_sort_key)
+    domain = finding["domain"]
+    finding["domain"] = [d for d in _DOMAIN_ORDER if d in domain] if domain else []
     finding["validity"] = document.validity(as_of)
     return finding

@@ -170,7 +170,10 @@ def _check_spatial(block: Any) -> dict[str, Any]:
         if check is None:
             raise _unknown_key(f"spatial.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}",
                                SPATIAL_KEYS)
-        out[key] = check(f"spatial.{key}", value)
+        if value is None or (check is _check_bool and (value is True or value is False)):
+            out[key] = value   # the common cases, without building the key's name
+        else:
+            out[key] = check(f"spatial.{key}", value)
     return out
 
 
@@ -216,7 +219,10 @@ def _check_project(block: Any) -> dict[str, Any]:
         if check is None:
             raise _unknown_key(f"project.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}",
                                PROJECT_KEYS)
-        out[key] = check(f"project.{key}", value)
+        if value is None or (check is _check_bool and (value is True or value is False)):
+            out[key] = value   # the common cases, without building the key's name
+        else:
+            out[key] = check(f"project.{key}", value)
     return out
 
 
