@@ -14,6 +14,6 @@ from __future__ import annotations
 
 from . import groundwater, redline
 from ._finding import FINDING_KEYS, OUTCOMES, ROUTED_OUTCOMES
-from ._vocabulary import OUTCOME_ZH
+from ._vocabulary import ASK, OUTCOME_ZH
 
-__all__ = ["FINDING_KEYS", "OUTCOMES", "OUTCOME_ZH", "ROUTED_OUTCOMES", "groundwater", "redline"]
+__all__ = ["ASK", "FINDING_KEYS", "OUTCOMES", "OUTCOME_ZH", "ROUTED_OUTCOMES", "groundwater", "redline"]

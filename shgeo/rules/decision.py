@@ -97,7 +97,10 @@ def _type_name(value: Any) -> str:
 
 def _shown(value: Any) -> str:
     """``repr`` of a user value, short and printable on any terminal."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<{_type_name(value)} nested too deeply>"
     if len(text) > 60:
         text = text[:57] + "..."
     return text.encode("ascii", "backslashreplace").decode("ascii") if not text.isprintable() else text

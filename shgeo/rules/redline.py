@@ -491,16 +491,12 @@ def _route_limited(f: Facts) -> Verdict | Then:
         return _pipeline(dict(kind="二(六).专项规划", outcome="already_recognised", clauses=["二(六)"],
                               level="municipal", approver="市政府", consult=()),
                          (_step_state_council, _step_domain))
-    if rule.label == "二(三).两款均涉及":
-        return _open("二(三).两款均涉及", ("二(三)第一款", "二(三)第二款"), "confirmed_route",
-                     "项目既涉及现状既有用地范围内建设或既有设施修缮更新(二(三)第一款,区级),"
-                     "又涉及新建架空线、开挖施工的地下工程或其安全出口、通风口(二(三)第二款,市级),"
-                     "条文未规定此时适用哪一款:请向区规划资源部门、市规划资源局确认适用哪一款(或分拆申报)。")
-    if rule.label == "二(三).两款均未涉及":
-        return _open("二(三).两款均未涉及", ("二(三)第一款", "二(三)第二款"), "confirmed_route",
-                     "项目需办理建设工程规划许可,但既不在现状既有用地范围内、不属既有设施修缮更新,"
-                     "也不是新建架空线、开挖施工的地下工程或其出口、通风口:二(三)两款均未涵盖。"
-                     "请向规划资源部门确认适用哪一款。")
+    if rule.label in ("二(三).两款均涉及", "二(三).两款均未涉及"):
+        # both, or neither: either way the text leaves the paragraph open and the answer is the
+        # confirmation (the finding says which case it is, :data:`_ER_SAN_OPEN_ASK`)
+        return _open("二(三).两款", ("二(三)第一款", "二(三)第二款"), "confirmed_route",
+                     "项目的建设工程与二(三)两款的情形不能一一对应,条文未规定此时适用哪一款:"
+                     "请向区规划资源部门、市规划资源局确认适用二(三)第一款(区级)还是第二款(市级)。")
     route = ROUTES[rule.label]
     state = dict(kind=rule.label, outcome=route.outcome, clauses=[route.clause], level=route.level,
                  applicant=route.applicant, submit_to=route.submit_to, consult=route.consult,
@@ -660,8 +656,8 @@ _PRESUMED_NOTE = {
     "temporary_land": ("若涉及临时用地,按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
                        "严格落实恢复责任({clause})。"),
     "special_plan_recognised": {
-        "二": "若在专项规划阶段已开展论证并报市政府同意后取得认定意见,项目实施阶段若无变化则无需重复论证(二(六))。",
-        "三": "若在专项规划阶段已开展不可避让论证并报市政府同意后取得认定意见,项目实施阶段若无变化则无需重复论证(三(三))。",
+        "二(六)": "若在专项规划阶段已开展论证并报市政府同意后取得认定意见,项目实施阶段若无变化则无需重复论证(二(六))。",
+        "三(三)": "若在专项规划阶段已开展不可避让论证并报市政府同意后取得认定意见,项目实施阶段若无变化则无需重复论证(三(三))。",
     },
     "expands_existing_energy_facility": "若项目扩大既有水电、风电、光伏、海洋能设施的规模和范围,则严禁(四(二))。",
     "state_council_sea": "若属于报国务院审批的用海用岛项目,有限人为活动认定程序参照第二条第(一)(二)款执行(二(六))。",
@@ -669,17 +665,29 @@ _PRESUMED_NOTE = {
 }
 
 
+def _clauses_of_duties(verdicts: tuple[Verdict, ...]) -> list[str]:
+    """二(六) for the reachable 二 routes, 三(三) for the national major projects (the clauses whose
+    extra duties a presumed fact would add)."""
+    out = []
+    if any(v.kind in ROUTES or v.kind == "二(六).专项规划" for v in verdicts):
+        out.append("二(六)")
+    if any(v.kind == "三" for v in verdicts):
+        out.append("三(三)")
+    return out
+
+
 def presumed_note(key: str, verdicts: tuple[Verdict, ...]) -> str | None:
     """The conditional duty of a fact presumed absent, as the reachable verdicts make it read;
     ``None`` when it cannot concern them (a notify-only activity is never recognised, so a
     special-plan recognition cannot concern it)."""
-    major = all(v.kind == "三" for v in verdicts)
+    clauses = _clauses_of_duties(verdicts) or ["二(六)"]
     if key == "special_plan_recognised":
         if all(v.outcome == "notify_only" for v in verdicts):
             return None
-        return _PRESUMED_NOTE[key]["三" if major else "二"]
-    note = _PRESUMED_NOTE[key]
-    return note.format(clause="三(三)" if major else "二(六)") if key == "temporary_land" else note
+        return "".join(_PRESUMED_NOTE[key][c] for c in clauses)
+    if key == "temporary_land":
+        return _PRESUMED_NOTE[key].format(clause="、".join(clauses))
+    return _PRESUMED_NOTE[key]
 
 
 def _common_notes(known: Known) -> tuple[list[str], list[dict[str, str]]]:
@@ -743,6 +751,8 @@ def render(verdict: Verdict, ctx: Context) -> dict[str, Any]:
     derived = list(ctx.derived)
     base = dict(as_of=ctx.as_of, derived=derived, presumed=ctx.presumed_entries(presumed_note, (verdict,)))
     kind = verdict.kind
+    if verdict.kind == "二(三).两款":
+        verdict = _er_san_open_asked(verdict, known)
     if verdict.outcome == "needs_information":
         alternatives = None
         if any(key == "confirmed_route" for key, _ in verdict.asks):
@@ -767,6 +777,25 @@ def render(verdict: Verdict, ctx: Context) -> dict[str, Any]:
     if kind == "三":
         return _render_major(verdict, ctx, notes, more_cites, base)
     return _render_prohibited(verdict, known, notes, more_cites, base)
+
+
+#: 二(三) left open, as the facts say: both paragraphs describe the works, or neither does.
+_ER_SAN_OPEN_ASK = {
+    True: "项目既涉及现状既有用地范围内建设或既有设施修缮更新(二(三)第一款,区级),"
+          "又涉及新建架空线、开挖施工的地下工程或其安全出口、通风口(二(三)第二款,市级),"
+          "条文未规定此时适用哪一款:请向区规划资源部门、市规划资源局确认适用哪一款(或分拆申报)。",
+    False: "项目需办理建设工程规划许可,但既不在现状既有用地范围内、不属既有设施修缮更新,"
+           "也不是新建架空线、开挖施工的地下工程或其出口、通风口:二(三)两款均未涵盖。"
+           "请向规划资源部门确认适用哪一款。",
+}
+
+
+def _er_san_open_asked(verdict: Verdict, known: Known) -> Verdict:
+    both = known.values.get("existing_site_or_repair")
+    if both is None:
+        return verdict
+    return Verdict(verdict.kind, verdict.outcome, candidates=verdict.candidates,
+                   asks=(("confirmed_route", _ER_SAN_OPEN_ASK[both]),))
 
 
 def _cite_clause(token: str) -> dict[str, str]:

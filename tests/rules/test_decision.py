@@ -290,3 +290,54 @@ def test_no_spatial_facts_at_all_is_unknown_not_clear():
 def test_partial_spatial_block_leaves_out_what_the_overlay_did_not_find():
     answer = route({"spatial": {"redline": False}}, as_of="2025-06-01")
     assert answer["overall"] == "not_restricted" and answer["findings"] == []
+
+
+# ---------------------------------------------------------------------------
+# not_in_force and partly_outside: never a bare "not_restricted"
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("query", "day"), [
+    ({"spatial": {"redline": True, "land": True}, "project": {"activity": "development"}}, "2025-04-09"),
+    ({"spatial": {"core_zone": True, "land": True}, "project": {}}, "2024-12-31"),
+    ({"spatial": {"water_source_l1": ["青草沙"]}, "project": {"water_supply_related": False}}, "2025-02-28"),
+    ({"spatial": {"groundwater_village": ["310151101201"]}, "project": {}}, "2030-03-01"),
+])
+def test_a_zone_touched_while_its_regulation_is_not_in_force_is_not_in_force(query, day):
+    """Issue date of 沪府办发〔2025〕8号; validity window of 沪环规〔2025〕1号: other law still protects the zone."""
+    answer = route(query, as_of=day)
+    assert answer["overall"] == "not_in_force"
+    assert [f["validity"]["in_force"] for f in answer["findings"]] == [False]
+
+
+def test_not_in_force_gives_way_to_a_procedure_of_the_other_regulation():
+    query = {"spatial": {"redline": True, "land": True, "districts": ["崇明区"], "water_source_l1": ["青草沙"]},
+             "project": {"activity": 1, "annex_conditions_met": True, "new_construction_land": False,
+                         "construction": False, "water_supply_related": True}}
+    assert route(query, as_of="2025-02-01")["overall"] == "not_in_force"   # neither in force
+    assert route(query, as_of="2025-03-05")["overall"] == "not_in_force"   # 沪环规 exempt, 8号 not yet issued
+    assert route(query, as_of="2025-06-01")["overall"] == "procedures_apply"
+
+
+@pytest.mark.parametrize(("share", "verdict"), [(0.0, "not_restricted"), (None, "not_restricted"),
+                                                 (1e-9, "partly_outside"), (0.4, "partly_outside"),
+                                                 (1, "partly_outside")])
+def test_a_footprint_partly_outside_shanghai_is_never_a_bare_clear(share, verdict):
+    """The part outside Shanghai is not screened (outside_share > 0): the overall says so."""
+    answer = route({"spatial": {"redline": False, "land": True, "outside_share": share}}, as_of=DAY)
+    assert answer["overall"] == verdict
+
+
+def test_partly_outside_gives_way_to_what_the_rules_decide():
+    spatial = {"redline": True, "land": True, "districts": ["金山区"], "outside_share": 0.3}
+    notify = {"activity": 1, "annex_conditions_met": True, "new_construction_land": False, "construction": False}
+    assert route({"spatial": spatial, "project": notify}, as_of=DAY)["overall"] == "procedures_apply"
+    assert route({"spatial": spatial, "project": {}}, as_of=DAY)["overall"] == "needs_information"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spatial=_spatial, project=_project, day=_day, share=st.one_of(st.none(), st.floats(0, 1)))
+def test_overall_is_never_a_bare_clear_for_a_zone_out_of_force_or_a_part_outside(spatial, project, day, share):
+    answer = route({"spatial": {**spatial, "outside_share": share}, "project": project}, as_of=day)
+    if answer["overall"] == "not_restricted":
+        assert not share
+        assert all(f["validity"]["in_force"] for f in answer["findings"])
