@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
 from ._derivation import QUESTION_KEY, Known
 from ._diagram import Diagram
-from ._finding import BODY_KEYS, OUTCOMES, Document, Verdict, clause_sort_key, new_finding
+from ._finding import BODY_KEYS, OUTCOMES, Document, Verdict, clause_sort_key, instantiate, new_finding
 from ._vocabulary import ACTIVITIES, ANSWERS, ASK, LEVEL_ZH, OUTCOME_ZH, statement
 
 __all__ = ["Context", "assess_query", "needs_information", "question"]
@@ -43,12 +44,20 @@ class Context:
     presumed: tuple[str, ...]
 
     def presumed_entries(self, note_of: PresumedNote, verdicts: tuple[Verdict, ...]) -> list[dict[str, Any]]:
-        out = []
-        for key in self.presumed:
-            note = note_of(key, verdicts)
-            if note:
-                out.append({"key": key, "value": False, "note": note})
-        return out
+        if not self.presumed:
+            return []
+        return [dict(entry) for entry in _presumed_entries(note_of, self.presumed, verdicts)]
+
+
+@lru_cache(maxsize=4096)
+def _presumed_entries(note_of: PresumedNote, presumed: tuple[str, ...],
+                      verdicts: tuple[Verdict, ...]) -> tuple[dict[str, Any], ...]:
+    out = []
+    for key in presumed:
+        note = note_of(key, verdicts)
+        if note:
+            out.append({"key": key, "value": False, "note": note})
+    return tuple(out)
 
 
 def question(key: str, ask: str | None = None, answers: Iterable[Any] | None = None) -> dict[str, Any]:
@@ -63,7 +72,7 @@ def question(key: str, ask: str | None = None, answers: Iterable[Any] | None = N
 def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date, render: Render,
                  presumed_note: PresumedNote) -> dict[str, Any]:
     """The finding of ``document`` for the decision variables of ``known`` on ``as_of``."""
-    reach = diagram.reach(known.values)
+    reach = diagram.reach(known.values, known.encoded)
     derived: dict[str, dict[str, Any]] = {}
     presumed = []
     for var in reach.used:
@@ -88,7 +97,7 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
 
 #: The parts of a needs_information finding that follow from its verdicts and questions alone.
 _OPEN: dict[Any, tuple[Any, ...]] = {}
-_OPEN_LIMIT = 50_000
+_OPEN_LIMIT = 20_000
 
 
 def _cite_candidates(document: Document, candidates: list[str]) -> list[dict[str, str]]:
@@ -165,8 +174,9 @@ def settled(verdicts: tuple[Verdict, ...], questions: Questions) -> dict[str, An
 
 
 def _open_parts(document: Document, verdicts: tuple[Verdict, ...], questions: Questions,
-                alternatives: dict[str, tuple[Verdict, ...]] | None) -> tuple[Any, ...]:
-    """Candidates, questions, settled and the candidates' citations of a needs_information finding."""
+                alternatives: dict[str, tuple[Verdict, ...]] | None) -> dict[str, Any]:
+    """A needs_information finding but for the derived and presumed facts and ``extra``: candidates,
+    questions, settled, and the candidates' citations."""
     candidates = sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key)
     asked: dict[str, dict[str, Any]] = {}
     if questions:
@@ -182,7 +192,9 @@ def _open_parts(document: Document, verdicts: tuple[Verdict, ...], questions: Qu
         alt: Questions = ((("confirmed_route", tuple(alternatives.items())),) if alternatives else ())
         flat = tuple(dict.fromkeys(x for vs in (alternatives or {}).values() for x in vs)) or verdicts
         summary = settled(flat, alt)
-    return candidates, list(asked.values()), summary, _cite_candidates(document, candidates)
+    return new_finding(document, "needs_information", as_of=document.valid_from, candidates=candidates,
+                       questions=list(asked.values()), settled=summary,
+                       citations=_cite_candidates(document, candidates))
 
 
 def _copy_settled(summary: dict[str, Any]) -> dict[str, Any]:
@@ -192,17 +204,15 @@ def _copy_settled(summary: dict[str, Any]) -> dict[str, Any]:
             "text": list(summary["text"])}
 
 
-def _open_finding(document: Document, static: tuple[Any, ...], verdicts: tuple[Verdict, ...], ctx: Context,
+def _open_finding(document: Document, template: dict[str, Any], verdicts: tuple[Verdict, ...], ctx: Context,
                   presumed_note: PresumedNote | None, extra: list[str],
                   citations: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    candidates, asked, summary, cites = static
-    return new_finding(
-        document, "needs_information", as_of=ctx.as_of, candidates=list(candidates),
-        questions=[{**q, "answers": list(q["answers"])} if "answers" in q else dict(q) for q in asked],
-        settled=_copy_settled(summary), extra=extra,
-        citations=[dict(c) for c in (cites if citations is None else citations)],
-        derived=ctx.derived, presumed=ctx.presumed_entries(presumed_note, verdicts) if presumed_note else [],
-    )
+    finding = instantiate(template, as_of=ctx.as_of, document=document, extra=extra, derived=ctx.derived,
+                          settled=_copy_settled(template["settled"]),
+                          presumed=ctx.presumed_entries(presumed_note, verdicts) if presumed_note else [])
+    if citations is not None:
+        finding["citations"] = [dict(c) for c in citations]
+    return finding
 
 
 def needs_information(document: Document, verdicts: tuple[Verdict, ...], ctx: Context, *,

@@ -32,9 +32,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._vocabulary import ACTIVITIES, ROUTE_TOKENS, UNIT_ROLES
+from ._diagram import Layout
+from ._facts import BOOL
+from ._vocabulary import ACTIVITIES, ROUTE_TOKENS, UNIT_ROLES, WORKS
 
-__all__ = ["IMPLICATIONS", "Known", "PRESUMED", "QUESTION_KEY", "SPATIAL_DEFAULTS", "known_facts"]
+__all__ = ["DECISION_VARIABLES", "IMPLICATIONS", "Known", "LAYOUT", "PRESUMED", "QUESTION_KEY", "SPATIAL_DEFAULTS",
+           "encode", "known_facts"]
 
 #: Spatial keys: a key absent from a given block means "the overlay found nothing".
 SPATIAL_DEFAULTS: dict[str, Any] = {
@@ -46,6 +49,29 @@ SPATIAL_DEFAULTS: dict[str, Any] = {
 _SPATIAL_BOOLS = ("redline", "core_zone", "land", "sea", "island")
 _SPATIAL_LISTS = ("protected_area", "water_source_l1", "groundwater_village")
 _ANNEX = frozenset(ACTIVITIES[:9])
+
+#: The decision variables the rules of both regulations read, and their values: the query's keys,
+#: or readings of them — ``protected_area``, ``water_source_l1``, ``groundwater_village``: some is hit;
+#: ``activity``: the kind of activity (a 附件 category is ``annex``); ``major_land`` / ``major_sea``:
+#: a national major project's land / sea procedure; ``unit_roles.<role>``: the unit has that role;
+#: ``confirmed:<clause>``: the applicant confirmed that route (always known).
+DECISION_VARIABLES: dict[str, tuple[Any, ...]] = {
+    "redline": BOOL, "core_zone": BOOL, "protected_area": BOOL, "land": BOOL, "sea": BOOL, "island": BOOL,
+    "activity": ("annex", "development", "other"),
+    "annex_conditions_met": BOOL, "national_major": BOOL, "within_major_scope": BOOL,
+    "new_construction_land": BOOL, "sea_island_use": BOOL, "major_land": BOOL, "major_sea": BOOL,
+    "construction": BOOL, "planning_permit": BOOL, "existing_site_or_repair": BOOL,
+    "new_overhead_line": BOOL, "open_cut_underground": BOOL, "underground_exit_or_vent": BOOL,
+    "temporary_land": BOOL, "special_plan_recognised": BOOL, "changed_since_special_plan": BOOL,
+    "state_council_sea": BOOL, "new_reclamation": BOOL, "new_enclosure": BOOL, "new_island_use": BOOL,
+    "island_low_impact": BOOL, "expands_existing_energy_facility": BOOL, "cross_district": BOOL,
+    **{f"confirmed:{token}": BOOL for token in ROUTE_TOKENS},
+    "water_source_l1": BOOL, "groundwater_village": BOOL, "water_supply_related": BOOL, "works": WORKS,
+    **{f"unit_roles.{role}": BOOL for role in UNIT_ROLES}, "has_polluted": BOOL,
+}
+
+#: The bit layout every diagram and every query share.
+LAYOUT = Layout(DECISION_VARIABLES)
 
 #: Decision variable -> the query key asked for it (variables not listed are asked by their own name).
 QUESTION_KEY: dict[str, str] = {
@@ -130,6 +156,7 @@ class Known:
     derived: dict[str, dict[str, Any]] = field(default_factory=dict)
     presumed: frozenset[str] = frozenset()
     confirmed: frozenset[str] = frozenset()
+    encoded: tuple[int, int] = (0, 0)
 
 
 def _names(names: tuple[str, ...]) -> str:
@@ -145,8 +172,10 @@ def _later_premise(index: int) -> bool:
 _AGAIN = tuple(_later_premise(i) for i in range(len(IMPLICATIONS)))
 
 
-def _derive(values: dict[str, Any], declared: set[str] | dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Apply :data:`IMPLICATIONS` to a fixpoint; a key two derivations disagree on is left unknown."""
+def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Apply :data:`IMPLICATIONS` to a fixpoint; a key two derivations disagree on is left unknown.
+
+    ``values`` holds the declared facts on entry; the derived ones are added to it."""
     blocked: set[str] = set()
     get = values.get
     while True:
@@ -156,11 +185,14 @@ def _derive(values: dict[str, Any], declared: set[str] | dict[str, Any]) -> dict
         while again and conflict is None:
             again = False
             for index, (premises, key, value, source, basis) in enumerate(IMPLICATIONS):
-                if key in declared or key in blocked:
+                if key in values:
+                    got = derived.get(key)
+                    if got is None or got["value"] is value:
+                        continue   # declared (a declared value always wins), or derived alike
+                elif key in blocked:
                     continue
-                got = derived.get(key)
-                if got is not None and got["value"] is value:
-                    continue
+                else:
+                    got = None
                 for k, v in premises:
                     if get(k) is not v:
                         break
@@ -226,10 +258,7 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
         for role in UNIT_ROLES:
             values[f"unit_roles.{role}"] = role in roles
     confirmed = frozenset(values.pop("confirmed_route", None) or ())
-    for token in ROUTE_TOKENS:
-        values[f"confirmed:{token}"] = token in confirmed
-    declared = dict.fromkeys(values)
-    derived = _derive(values, declared)
+    derived = _derive(values)
     if "redline" not in values and sp["redline"] is not None:
         values["redline"] = sp["redline"]   # left out of a given block: the overlay found nothing
     presumed = []
@@ -245,11 +274,27 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
         if key not in values:
             presumed.append(key)
             values[key] = False
-    _major_readings(values, derived, declared)
-    return Known(sp, project, values, derived, frozenset(presumed), confirmed)
+    _major_readings(values, derived)
+    return Known(sp, project, values, derived, frozenset(presumed), confirmed, encode(values, confirmed))
 
 
-def _major_readings(values: dict[str, Any], derived: dict[str, dict[str, Any]], declared: dict) -> None:
+#: Bits of the ``confirmed:<clause>`` variables: all unconfirmed, and the change each confirmation makes.
+_UNCONFIRMED = LAYOUT.encode({f"confirmed:{token}": False for token in ROUTE_TOKENS})
+_CONFIRMING = {token: LAYOUT.bits[f"confirmed:{token}"][False][1] ^ LAYOUT.bits[f"confirmed:{token}"][True][1]
+               for token in ROUTE_TOKENS}
+
+
+def encode(values: dict[str, Any], confirmed: frozenset[str] | set[str]) -> tuple[int, int]:
+    """The :class:`~._diagram.Layout` bits of a query's decision variables and confirmed routes
+    (``confirmed:<clause>`` is known for every clause: confirmed or not)."""
+    known, bits = LAYOUT.encode(values)
+    bits |= _UNCONFIRMED[1]
+    for token in confirmed:
+        bits ^= _CONFIRMING[token]
+    return known | _UNCONFIRMED[0], bits
+
+
+def _major_readings(values: dict[str, Any], derived: dict[str, dict[str, Any]]) -> None:
     """三: which procedures a national major project takes (``major_land``, ``major_sea``)."""
     land, sea, island = values.get("land"), values.get("sea"), values.get("island")
     seaish = True if (sea or island) else (False if sea is False and island is False else None)

@@ -27,12 +27,12 @@ from typing import Any
 from ._facts import Facts, Then, Unknown
 from ._finding import Verdict
 
-__all__ = ["Diagram", "Reach"]
+__all__ = ["Diagram", "Layout", "Reach"]
 
 log = logging.getLogger(__name__)
 
 #: Memoised sub-walks kept per diagram before the memo is emptied (bounds memory in long runs).
-_MEMO_LIMIT = 200_000
+_MEMO_LIMIT = 50_000
 
 _NO_COND: dict[int, tuple[int, ...]] = {}
 
@@ -81,22 +81,48 @@ class Reach:
         return tuple(out)
 
 
-class Diagram:
-    """The reduced decision diagram of one regulation's rules over its decision variables."""
+class Layout:
+    """The decision variables and their values, each given a bit: an assignment is two integers
+    (which variables are known, which value each known one has), made once per query and shared by
+    every diagram over the same layout."""
 
-    def __init__(self, variables: Mapping[str, Iterable[Any]], decide: Callable[[Facts], Verdict]) -> None:
+    def __init__(self, variables: Mapping[str, Iterable[Any]]) -> None:
         self.variables = tuple(variables)
         self.domains = tuple(tuple(variables[v]) for v in self.variables)
-        self._index = {v: i for i, v in enumerate(self.variables)}
-        self._offsets = []
+        self.index = {v: i for i, v in enumerate(self.variables)}
+        self.offsets = []
         offset = 0
         for domain in self.domains:
-            self._offsets.append(offset)
+            self.offsets.append(offset)
             offset += len(domain)
         #: variable -> value -> (known bit, value bit)
-        self._bits = {var: {value: (1 << i, 1 << (self._offsets[i] + j)) for j, value in enumerate(domain)}
-                      for i, (var, domain) in enumerate(zip(self.variables, self.domains))}
-        self._bit_items = tuple(self._bits.items())
+        self.bits = {var: {value: (1 << i, 1 << (self.offsets[i] + j)) for j, value in enumerate(domain)}
+                     for i, (var, domain) in enumerate(zip(self.variables, self.domains))}
+
+    def encode(self, values: Mapping[str, Any]) -> tuple[int, int]:
+        """(known bits, value bits) of an assignment; values outside the layout are ignored."""
+        known = bits = 0
+        table = self.bits
+        for var, value in values.items():
+            by_value = table.get(var)
+            if by_value is not None:
+                pair = by_value.get(value)
+                if pair is not None:
+                    known |= pair[0]
+                    bits |= pair[1]
+        return known, bits
+
+
+class Diagram:
+    """The reduced decision diagram of one regulation's rules over the decision variables of ``layout``."""
+
+    def __init__(self, layout: Layout, decide: Callable[[Facts], Verdict]) -> None:
+        self.layout = layout
+        self.variables = layout.variables
+        self.domains = layout.domains
+        self._index = layout.index
+        self._offsets = layout.offsets
+        self._bits = layout.bits
         self.verdicts: list[Verdict] = []
         self._verdict_ids: dict[Verdict, int] = {}
         self._signatures: dict[tuple[Any, ...], Verdict] = {}
@@ -184,18 +210,6 @@ class Diagram:
         return node
 
     # -- walking ------------------------------------------------------------------
-    def _encode(self, values: Mapping[str, Any]) -> tuple[int, int]:
-        known = bits = 0
-        get = values.get
-        for var, by_value in self._bit_items:
-            value = get(var)
-            if value is not None:
-                pair = by_value.get(value)
-                if pair is not None:
-                    known |= pair[0]
-                    bits |= pair[1]
-        return known, bits
-
     def _walk(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
         """(verdict mask, {unknown variable: verdict mask per value}, known variables read) below ``node``."""
         used = 0
@@ -252,9 +266,10 @@ class Diagram:
                 self._mask_verdicts[mask] = out
         return out
 
-    def reach(self, values: Mapping[str, Any]) -> Reach:
-        """The verdicts reachable from the known ``values``, the questions that narrow them, the variables read."""
-        known, bits = self._encode(values)
+    def reach(self, values: Mapping[str, Any], encoded: tuple[int, int] | None = None) -> Reach:
+        """The verdicts reachable from the known ``values`` (``encoded``: their :meth:`Layout.encode`,
+        if already made), the questions that narrow them, the variables read."""
+        known, bits = encoded or self.layout.encode(values)
         mask, cond, used = self._walk(self.root, known, bits)
         if not mask & (mask - 1):   # one verdict: nothing to ask
             return Reach(self, mask, (), used)

@@ -32,6 +32,7 @@ __all__ = [
     "Verdict",
     "load_document",
     "new_finding",
+    "instantiate",
     "clause_sort_key",
 ]
 
@@ -83,6 +84,13 @@ def clause_sort_key(token: str) -> tuple[int, str]:
     return (_CLAUSE_RANK.get(token, len(_CLAUSE_ORDER)), token)
 
 
+#: (document, clause token) -> the first passage filed under it (filled on first use).
+_FIRST_PASSAGE: dict[tuple[str, str], str] = {}
+
+#: The validity block of each document, in force or not (filled on first use).
+_VALIDITY: dict[tuple[str, bool], dict[str, Any]] = {}
+
+
 @dataclass(frozen=True)
 class Document:
     """One regulation: its number, validity window and quoted passages."""
@@ -102,10 +110,13 @@ class Document:
 
     def cite_clause(self, token: str) -> dict[str, str]:
         """A citation of the first passage filed under clause ``token``."""
-        for pid, (clause, _) in self.passages.items():
-            if clause == token:
-                return self.cite(pid)
-        raise KeyError(f"{self.doc}: no passage for clause {token!r}")
+        first = _FIRST_PASSAGE.get((self.doc, token))
+        if first is None:
+            first = next((pid for pid, (clause, _) in self.passages.items() if clause == token), None)
+            if first is None:
+                raise KeyError(f"{self.doc}: no passage for clause {token!r}")
+            _FIRST_PASSAGE[(self.doc, token)] = first
+        return self.cite(first)
 
     def in_force(self, as_of: date) -> bool:
         """True if ``as_of`` lies in the document's validity window (both ends included)."""
@@ -113,13 +124,17 @@ class Document:
 
     def validity(self, as_of: date) -> dict[str, Any]:
         """The validity window and whether the document is in force on ``as_of``."""
-        return {
-            "issued": self.issued.isoformat(),
-            "valid_from": self.valid_from.isoformat(),
-            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
-            "in_force": self.in_force(as_of),
-            "note": self.validity_note,
-        }
+        in_force = self.in_force(as_of)
+        cached = _VALIDITY.get((self.doc, in_force))
+        if cached is None:
+            cached = _VALIDITY[(self.doc, in_force)] = {
+                "issued": self.issued.isoformat(),
+                "valid_from": self.valid_from.isoformat(),
+                "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+                "in_force": in_force,
+                "note": self.validity_note,
+            }
+        return dict(cached)
 
 
 @cache
@@ -227,5 +242,38 @@ def new_finding(document: Document, outcome: str, *, as_of: date, **values: Any)
         finding["candidates"].sort(key=clause_sort_key)
     domain = finding["domain"]
     finding["domain"] = [d for d in _DOMAIN_ORDER if d in domain] if domain else []
+    finding["validity"] = document.validity(as_of)
+    return finding
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
+
+
+def instantiate(template: dict[str, Any], *, as_of: date, document: Document, extra: list[str] = (),
+                citations: list[dict[str, str]] = (), **values: Any) -> dict[str, Any]:
+    """A finding from a :func:`new_finding` template: its lists copied, ``extra`` and ``citations``
+    appended (de-duplicated), the other ``values`` set, ``validity`` for ``as_of``."""
+    finding = dict(template)
+    for key in _FLAT_LISTS:
+        finding[key] = list(template[key])
+    for key in ("citations", "derived", "presumed"):
+        finding[key] = [dict(item) for item in template[key]]
+    finding["questions"] = [{**q, "answers": list(q["answers"])} if "answers" in q else dict(q)
+                            for q in template["questions"]]
+    for key in ("routes", "obligation_details"):
+        if template[key]:
+            finding[key] = _copied(template[key])
+        else:
+            finding[key] = []
+    if extra:
+        finding["extra"] = list(dict.fromkeys(finding["extra"] + list(extra)))
+    if citations:
+        finding["citations"] = _unique_dicts(finding["citations"] + list(citations))
+    finding.update(values)
     finding["validity"] = document.validity(as_of)
     return finding

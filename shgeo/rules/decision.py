@@ -117,8 +117,14 @@ def _check_str_list(key: str, value: Any, closed: str | None = None) -> tuple[st
         return None
     if not isinstance(value, (list, tuple)):
         raise QueryError(f"expected a list of strings, got {_type_name(value)} {_shown(value)}", key=key)
-    items = []
     allowed = _CLOSED.get(closed) if closed else None
+    if allowed is not None:
+        try:
+            if allowed.issuperset(value):   # the common case: every item a value of the closed set
+                return tuple(dict.fromkeys(value))
+        except TypeError:   # an unhashable item: named below
+            pass
+    items = []
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
             raise QueryError(f"item {i}: expected a non-empty string, got {_type_name(item)} {_shown(item)}",

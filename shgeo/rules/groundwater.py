@@ -27,13 +27,13 @@ from functools import lru_cache
 from typing import Any
 
 from ._assessment import Context, assess_query, needs_information
-from ._derivation import Known
+from ._derivation import LAYOUT, Known
 from ._diagram import Diagram
-from ._facts import BOOL, Facts, Rule, Unknown, all3, any3, not3, select
+from ._facts import Facts, Rule, Unknown, all3, any3, not3, select
 from ._finding import Verdict, load_document, new_finding
 from ._vocabulary import PROTECTION_ZONES, UNIT_ROLES, WORKS, WORKS_ZH
 
-__all__ = ["DOCUMENT", "REGULATION", "PROTECTION_ZONES", "UNIT_ROLES", "WORKS", "OBLIGATIONS", "VARIABLES",
+__all__ = ["DOCUMENT", "REGULATION", "PROTECTION_ZONES", "UNIT_ROLES", "WORKS", "OBLIGATIONS",
            "assess", "assess_known", "decide", "diagram", "render"]
 
 DOCUMENT = load_document("clauses_groundwater.toml")
@@ -42,12 +42,6 @@ REGULATION = DOCUMENT.doc
 _PROHIBITED_WORKS = ("new", "rebuild", "expand")   # 新建、改建、扩建
 _CHANGE_WORKS = ("rebuild", "expand", "upgrade")    # 四(二)4: 改建、扩建和技术改造
 
-#: The decision variables of this regulation (``water_source_l1`` / ``groundwater_village``:
-#: some zone / village is hit; ``unit_roles.<role>``: the unit has that role).
-VARIABLES: dict[str, tuple[Any, ...]] = {
-    "water_source_l1": BOOL, "groundwater_village": BOOL, "water_supply_related": BOOL, "works": WORKS,
-    **{f"unit_roles.{role}": BOOL for role in UNIT_ROLES}, "has_polluted": BOOL,
-}
 
 #: 四(二) items: whom each binds (as the text names them) and its passages.
 OBLIGATIONS: dict[int, dict[str, Any]] = {
@@ -147,7 +141,7 @@ def decide(f: Facts) -> Verdict:
 @lru_cache(maxsize=1)
 def diagram() -> Diagram:
     """The rules compiled once (:mod:`._diagram`)."""
-    return Diagram(VARIABLES, decide)
+    return Diagram(LAYOUT, decide)
 
 
 # --------------------------------------------------------------------------

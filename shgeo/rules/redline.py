@@ -1,7 +1,7 @@
 """沪府办发〔2025〕8号 — limited human activities and national major projects in the red line.
 
 Rules are read top-down as the text is, over the decision variables of
-:data:`VARIABLES` (:func:`decide` is monotone: see :mod:`._facts`):
+:data:`._derivation.DECISION_VARIABLES` (:func:`decide` is monotone: see :mod:`._facts`):
 
 1. **准入 (admission)** — which part of the text governs the project:
    一 (core protection zone: prohibited in principle), 四(二) (expanding an
@@ -54,13 +54,13 @@ from functools import lru_cache
 from typing import Any
 
 from ._assessment import Context, assess_query, needs_information
-from ._derivation import Known
+from ._derivation import LAYOUT, Known, encode
 from ._diagram import Diagram
-from ._facts import BOOL, Facts, Rule, Then, Tri, Unknown, all3, any3, not3, select
-from ._finding import Verdict, load_document, new_finding
+from ._facts import Facts, Rule, Then, Tri, Unknown, all3, any3, not3, select
+from ._finding import Verdict, instantiate, load_document, new_finding
 from ._vocabulary import ROUTE_TOKENS
 
-__all__ = ["DOCUMENT", "REGULATION", "ANNEX_CATEGORIES", "VARIABLES", "assess", "assess_known", "decide",
+__all__ = ["DOCUMENT", "REGULATION", "ANNEX_CATEGORIES", "assess", "assess_known", "decide",
            "diagram", "render"]
 
 log = logging.getLogger(__name__)
@@ -78,23 +78,6 @@ MATERIALS = ("申请文件", "允许有限人为活动论证报告(附专家评�
 _OTHER_LAW_AREAS = {"自然保护区": "自然保护区", "风景名胜区": "风景名胜区", "自然公园": "自然公园",
                     "森林公园": "自然公园", "地质公园": "自然公园", "湿地公园": "自然公园", "海洋公园": "自然公园",
                     "国家公园": "国家公园"}
-
-#: The decision variables of this regulation and their values (query keys, or readings of them:
-#: ``protected_area`` = touches some 自然保护地; ``activity`` = the kind of activity;
-#: ``major_land`` / ``major_sea`` = a national major project's land / sea procedure, :mod:`._derivation`;
-#: ``confirmed:<clause>`` = the applicant confirmed that route, always known).
-VARIABLES: dict[str, tuple[Any, ...]] = {
-    "redline": BOOL, "core_zone": BOOL, "protected_area": BOOL, "land": BOOL, "sea": BOOL, "island": BOOL,
-    "activity": ("annex", "development", "other"),
-    "annex_conditions_met": BOOL, "national_major": BOOL, "within_major_scope": BOOL,
-    "new_construction_land": BOOL, "sea_island_use": BOOL, "major_land": BOOL, "major_sea": BOOL,
-    "construction": BOOL, "planning_permit": BOOL, "existing_site_or_repair": BOOL,
-    "new_overhead_line": BOOL, "open_cut_underground": BOOL, "underground_exit_or_vent": BOOL,
-    "temporary_land": BOOL, "special_plan_recognised": BOOL, "changed_since_special_plan": BOOL,
-    "state_council_sea": BOOL, "new_reclamation": BOOL, "new_enclosure": BOOL, "new_island_use": BOOL,
-    "island_low_impact": BOOL, "expands_existing_energy_facility": BOOL, "cross_district": BOOL,
-    **{f"confirmed:{token}": BOOL for token in ROUTE_TOKENS},
-}
 
 
 def _cite(passage_id: str) -> dict[str, str]:
@@ -629,7 +612,7 @@ def decide(f: Facts) -> Verdict | Then:
 @lru_cache(maxsize=1)
 def diagram() -> Diagram:
     """The rules compiled once (:mod:`._diagram`)."""
-    return Diagram(VARIABLES, decide)
+    return Diagram(LAYOUT, decide)
 
 
 # --------------------------------------------------------------------------
@@ -747,37 +730,32 @@ def _cross_text(verdict: Verdict, known: Known) -> list[str]:
 def render(verdict: Verdict, ctx: Context) -> dict[str, Any]:
     """The finding for a verdict: its wording, citations, and the derived and presumed facts."""
     known = ctx.known
-    notes, more_cites = _common_notes(known)
-    derived = list(ctx.derived)
-    base = dict(as_of=ctx.as_of, derived=derived, presumed=ctx.presumed_entries(presumed_note, (verdict,)))
-    kind = verdict.kind
     if verdict.kind == "二(三).两款":
         verdict = _er_san_open_asked(verdict, known)
     if verdict.outcome == "needs_information":
         alternatives = None
         if any(key == "confirmed_route" for key, _ in verdict.asks):
-            alternatives = {c: diagram().reach({**known.values, f"confirmed:{c}": True}).verdicts
+            alternatives = {c: diagram().reach(known.values, encode(known.values, known.confirmed | {c})).verdicts
                             for c in verdict.candidates}
         return needs_information(
             DOCUMENT, (verdict,), ctx, citations=[_cite_clause(c) for c in verdict.candidates],
             extra=["条文对本项目的事实留有不止一种办理路径,未作选择。"] if alternatives else [],
             presumed_note=presumed_note, alternatives=alternatives)
-    if kind == "红线外":
-        return new_finding(DOCUMENT, "not_applicable", citations=[_cite("一.核心保护区外")],
-                           extra=["项目不在生态保护红线内。"], **base)
-    if kind in ROUTES:
-        return _render_route(verdict, ctx, notes, more_cites, base)
-    if kind == "二(六).专项规划":
-        return new_finding(
-            DOCUMENT, "already_recognised", clauses=list(verdict.clauses), level=verdict.level,
-            domain=_routed_domain(verdict, known), approver=verdict.approver,
-            extra=["专项规划阶段已开展允许有限人为活动论证并报市政府同意后取得认定意见,"
-                   "项目实施阶段无变化,无需重复论证(二(六))。"] + notes,
-            citations=[_cite("二(六).专项规划")] + _annex_cite(known) + more_cites, **base)
-    if kind == "三":
-        return _render_major(verdict, ctx, notes, more_cites, base)
-    return _render_prohibited(verdict, known, notes, more_cites, base)
+    extra, cites = _wording(verdict, known)
+    derived = ctx.derived
+    body = _GREENING.get(verdict.duties and next((d for d in verdict.duties if d.endswith(".自然保护地")), None))
+    if body is not None:
+        protected = "、".join(known.spatial.get("protected_area") or ())
+        derived = derived + [{"key": f"consult_{body[0]}", "value": True, "from": f"spatial.protected_area ({protected})",
+                              "basis": f"项目涉及自然保护地({protected}),须征求{body[0]}意见({body[1]})"}]
+    routed = verdict.kind in ROUTES or verdict.kind in ("二(六).专项规划", "三")
+    return instantiate(_template(verdict), as_of=ctx.as_of, document=DOCUMENT, extra=extra, citations=cites,
+                       domain=_routed_domain(verdict, known) if routed else _spatial_domain(known), derived=derived,
+                       presumed=ctx.presumed_entries(presumed_note, (verdict,)))
 
+
+#: The 自然保护地 duty of 二(六) / 三(三): the body consulted and the clause (a derived consultation).
+_GREENING = {"二(六).自然保护地": ("市绿化市容部门", "二(六)"), "三(三).自然保护地": ("市绿化市容局", "三(三)")}
 
 #: 二(三) left open, as the facts say: both paragraphs describe the works, or neither does.
 _ER_SAN_OPEN_ASK = {
@@ -802,116 +780,122 @@ def _cite_clause(token: str) -> dict[str, str]:
     return _cite("二(六).跨区") if token == "二(六)" else DOCUMENT.cite_clause(token)
 
 
-def _render_route(verdict: Verdict, ctx: Context, notes: list[str], more_cites: list[dict[str, str]],
-                  base: dict[str, Any]) -> dict[str, Any]:
-    route = ROUTES[verdict.kind]
-    known = ctx.known
+_ROUTE_TEXT = {
+    "二(五)": "实施主体应当及时告知区生态环境部门;各区政府及自然保护地管理机构按照相关规定"
+             "严格监督管理,无需开展有限人为活动认定(二(五))。",
+    "二(三)第二款": "在办理建设工程规划许可手续时开展认定(二(三)第二款)。",
+    "二(一)": "确定用地、用海用岛范围后,在报批农用地转用、土地征收、海域使用权、"
+             "无居民海岛开发利用时开展认定;先由申请主体组织开展论证、提出初步意见。",
+}
+_ROUTE_TEXT["二(二)"] = _ROUTE_TEXT["二(一)"]
+
+_PROHIBITION_TEXT = {
+    "一.核心保护区": (["生态保护红线内自然保护地核心保护区内,原则上禁止人为活动(一);本文件未规定核心保护区内的例外程序。"],
+                 ["一.核心保护区"]),
+    "四(二)": (["对零星分布的既有水电、风电、光伏、海洋能设施,严禁扩大现有规模和范围;"
+              "项目到期后由建设单位负责做好生态修复(四(二))。"], ["四(二).能源设施"]),
+    "附件.无居民海岛": (["涉及利用无居民海岛的,原则上仅允许对海岛自然岸线、表面积、岛体、植被改变轻微的"
+                   "低影响利用方式(附件);本项目不是低影响利用,且不是国家重大项目。"], ["附件.无居民海岛", "三"]),
+    "三.范围外": (["不属于允许的有限人为活动;国家重大项目占用生态保护红线必须符合«通知»中明确的项目范围,"
+               "本项目不在该范围内(三)。"], ["三"]),
+    "一.开发性": (["生态保护红线内自然保护地核心保护区外,禁止开发性、生产性建设活动(一);"
+               "允许有限人为活动之外仅允许国家重大项目占用(三),本项目不是国家重大项目。"], ["一.核心保护区外", "三"]),
+    "附件.其他": ([], []),   # the grounds depend on the facts (:func:`_wording`)
+    "红线外": (["项目不在生态保护红线内。"], ["一.核心保护区外"]),
+}
+
+
+@lru_cache(maxsize=None)
+def _template(verdict: Verdict) -> dict[str, Any]:
+    """The finding of a decided verdict without what the query adds (:func:`_wording`, domain,
+    derived and presumed facts): made once per verdict."""
+    kind = verdict.kind
     extra: list[str] = []
-    citations = [_cite(route.passage)]
-    for duty in verdict.duties:
-        citations.append(_cite(duty))
-        if duty == "二(六).跨区" and not route.by_applicant_choice:
-            extra += _cross_text(verdict, known)
-        else:
-            extra.append(DUTY_TEXT[duty])
-            if duty == "二(六).自然保护地":
-                protected = known.spatial.get("protected_area") or ()
-                base["derived"].append({"key": "consult_市绿化市容部门", "value": True,
-                                        "from": f"spatial.protected_area ({'、'.join(protected)})",
-                                        "basis": f"项目涉及自然保护地({'、'.join(protected)}),"
-                                                 "须征求市绿化市容部门意见(二(六))"})
-    if "二(六).跨区" not in verdict.duties:
+    cites: list[str] = []
+    routes: list[dict[str, Any]] = []
+    if kind in ROUTES:
+        route = ROUTES[kind]
+        cites.append(route.passage)
+        for duty in verdict.duties:
+            cites.append(duty)
+            if not (duty == "二(六).跨区" and not route.by_applicant_choice):   # worded by the query
+                extra.append(DUTY_TEXT[duty])
+        if route.clause in _ROUTE_TEXT:
+            extra.append(_ROUTE_TEXT[route.clause])
+    elif kind == "二(六).专项规划":
+        extra.append("专项规划阶段已开展允许有限人为活动论证并报市政府同意后取得认定意见,"
+                     "项目实施阶段无变化,无需重复论证(二(六))。")
+        cites += ["二(六).专项规划"] + list(verdict.duties)
+        extra += [DUTY_TEXT[d] for d in verdict.duties]
+    elif kind == "三":
+        parts = [c for c in verdict.clauses if c in MAJOR_ROUTES]
+        for p in parts:
+            spec = MAJOR_ROUTES[p]
+            routes.append({"clause": p, **spec, "approver": "国务院"})
+            extra += [f"{stage}({p})。" for stage in spec["stages"]]
+        cites += ["三"] + parts + list(verdict.duties)
+        extra += [DUTY_TEXT[d] for d in verdict.duties]
+    else:
+        texts, ids = _PROHIBITION_TEXT[kind]
+        extra += texts
+        cites += ids
+        if kind == "四(二)" and "一" in verdict.clauses:
+            cites.append("一.核心保护区")
+    return new_finding(
+        DOCUMENT, verdict.outcome, as_of=DOCUMENT.valid_from, clauses=list(verdict.clauses), level=verdict.level,
+        applicant=list(verdict.applicant), submit_to=list(verdict.submit_to), consult=list(verdict.consult),
+        approver=verdict.approver, issuer=list(verdict.issuer), materials=list(verdict.materials),
+        notify_to=list(verdict.notify_to), extra=extra, citations=[_cite(c) for c in cites], routes=routes,
+        open_lists=list(verdict.open_lists))
+
+
+def _wording(verdict: Verdict, known: Known) -> tuple[list[str], list[dict[str, str]]]:
+    """What the query adds to a decided verdict's finding: the texts and citations that name its
+    districts, categories and zones, or depend on facts the verdict does not (why 附件 is not met)."""
+    extra: list[str] = []
+    cites: list[dict[str, str]] = []
+    kind = verdict.kind
+    if kind in ROUTES:
         extra += _cross_text(verdict, known)
-    if route.outcome == "notify_only":
-        extra.append("实施主体应当及时告知区生态环境部门;各区政府及自然保护地管理机构按照相关规定"
-                     "严格监督管理,无需开展有限人为活动认定(二(五))。")
-    elif route.clause == "二(三)第二款":
-        extra.append("在办理建设工程规划许可手续时开展认定(二(三)第二款)。")
-    elif route.clause in ("二(一)", "二(二)"):
-        extra.append("确定用地、用海用岛范围后,在报批农用地转用、土地征收、海域使用权、"
-                     "无居民海岛开发利用时开展认定;先由申请主体组织开展论证、提出初步意见。")
-    return new_finding(
-        DOCUMENT, verdict.outcome, clauses=list(verdict.clauses), level=verdict.level,
-        domain=_routed_domain(verdict, known), applicant=list(verdict.applicant), submit_to=list(verdict.submit_to),
-        consult=list(verdict.consult), approver=verdict.approver, issuer=list(verdict.issuer),
-        materials=list(verdict.materials), notify_to=list(verdict.notify_to), extra=extra + notes,
-        citations=citations + _annex_cite(known) + more_cites, open_lists=list(verdict.open_lists), **base)
-
-
-def _render_major(verdict: Verdict, ctx: Context, notes: list[str], more_cites: list[dict[str, str]],
-                  base: dict[str, Any]) -> dict[str, Any]:
-    parts = [c for c in verdict.clauses if c in MAJOR_ROUTES]
-    routes, extra = [], []
-    for p in parts:
-        spec = MAJOR_ROUTES[p]
-        routes.append({"clause": p, **spec, "approver": "国务院"})
-        extra += [f"{s}({p})。" for s in spec["stages"]]
-    citations = [_cite("三")] + [_cite(p) for p in parts]
-    for duty in verdict.duties:
-        citations.append(_cite(duty))
-        extra.append(DUTY_TEXT[duty])
-        if duty == "三(三).自然保护地":
-            protected = ctx.known.spatial.get("protected_area") or ()
-            base["derived"].append({"key": "consult_市绿化市容局", "value": True,
-                                    "from": f"spatial.protected_area ({'、'.join(protected)})",
-                                    "basis": f"项目涉及自然保护地({'、'.join(protected)}),须征求市绿化市容局意见(三(三))"})
-    return new_finding(
-        DOCUMENT, "major_project_occupation", clauses=list(verdict.clauses), level="state",
-        domain=_routed_domain(verdict, ctx.known), applicant=list(verdict.applicant), submit_to=list(verdict.submit_to),
-        consult=list(verdict.consult), approver="国务院", issuer=list(verdict.issuer),
-        materials=list(verdict.materials), extra=extra + notes, citations=citations + more_cites, routes=routes,
-        open_lists=list(verdict.open_lists), **base)
-
-
-def _render_prohibited(verdict: Verdict, known: Known, notes: list[str], more_cites: list[dict[str, str]],
-                       base: dict[str, Any]) -> dict[str, Any]:
-    label = verdict.kind
-    values = known.values
-    domain = _spatial_domain(known)
-    if label == "一.核心保护区":
-        extra = ["生态保护红线内自然保护地核心保护区内,原则上禁止人为活动(一);本文件未规定核心保护区内的例外程序。"]
-        cites = [_cite("一.核心保护区")]
-    elif label == "四(二)":
-        extra = ["对零星分布的既有水电、风电、光伏、海洋能设施,严禁扩大现有规模和范围;"
-                 "项目到期后由建设单位负责做好生态修复(四(二))。"]
-        cites = [_cite("四(二).能源设施")] + ([_cite("一.核心保护区")] if "一" in verdict.clauses else [])
-    elif label == "附件.无居民海岛":
-        extra = ["涉及利用无居民海岛的,原则上仅允许对海岛自然岸线、表面积、岛体、植被改变轻微的"
-                 "低影响利用方式(附件);本项目不是低影响利用,且不是国家重大项目。"]
-        cites = [_cite("附件.无居民海岛"), _cite("三")]
+        cites += _annex_cite(known)
+    elif kind == "二(六).专项规划":
+        cites += _annex_cite(known)
+    elif kind == "附件.无居民海岛":
+        values = known.values
         if values.get("new_reclamation") is not False or values.get("new_enclosure") is not False:
             extra.append("此外,开展附件所列活动时禁止新增填海造地和新增围海(附件)"
                          + ("。" if values.get("new_reclamation") or values.get("new_enclosure")
                             else ":如新增填海造地或围海,同样禁止。"))
             cites.append(_cite("附件.填海围海"))
-    elif label == "三.范围外":
-        extra = ["不属于允许的有限人为活动;国家重大项目占用生态保护红线必须符合«通知»中明确的项目范围,"
-                 "本项目不在该范围内(三)。"]
-        cites = [_cite("三")]
-    elif label == "一.开发性":
-        extra = ["生态保护红线内自然保护地核心保护区外,禁止开发性、生产性建设活动(一);"
-                 "允许有限人为活动之外仅允许国家重大项目占用(三),本项目不是国家重大项目。"]
-        cites = [_cite("一.核心保护区外"), _cite("三")]
-    else:   # 附件.其他: every ground the facts establish
-        why, cites = [], []
-        act = known.project.get("activity")
-        if act in ANNEX_CATEGORIES:
-            if values.get("new_reclamation") or values.get("new_enclosure"):
-                why.append("开展附件所列活动时禁止新增填海造地和新增围海(附件)。")
-                cites.append(_cite("附件.填海围海"))
-            if values.get("annex_conditions_met") is False:
-                why.append("不满足附件对该类活动规定的条件(附件)。")
-                cites.append(_cite(ANNEX_CATEGORIES[act]))
-        else:
-            why.append("该活动不在附件所列九类有限人为活动之内(附件)。")
-            cites.append(_cite("一.核心保护区外"))
-        if not why:
-            why.append("不属于附件所列允许的有限人为活动(附件)。")
-            cites.append(_cite("一.核心保护区外"))
-        extra = ["".join(why) + "允许有限人为活动之外,仅允许国家重大项目占用生态保护红线,本项目不是国家重大项目(三)。"]
-        cites.append(_cite("三"))
-    return new_finding(DOCUMENT, verdict.outcome, clauses=list(verdict.clauses), domain=domain,
-                       extra=extra + notes, citations=cites + more_cites, **base)
+    elif kind == "附件.其他":
+        extra, cites = _annex_grounds(known)
+    if kind != "红线外":
+        notes, more = _common_notes(known)
+        extra += notes
+        cites += more
+    return extra, cites
+
+
+def _annex_grounds(known: Known) -> tuple[list[str], list[dict[str, str]]]:
+    """附件.其他: every ground the facts establish for not being an allowed limited activity."""
+    values = known.values
+    why, cites = [], []
+    act = known.project.get("activity")
+    if act in ANNEX_CATEGORIES:
+        if values.get("new_reclamation") or values.get("new_enclosure"):
+            why.append("开展附件所列活动时禁止新增填海造地和新增围海(附件)。")
+            cites.append(_cite("附件.填海围海"))
+        if values.get("annex_conditions_met") is False:
+            why.append("不满足附件对该类活动规定的条件(附件)。")
+            cites.append(_cite(ANNEX_CATEGORIES[act]))
+    else:
+        why.append("该活动不在附件所列九类有限人为活动之内(附件)。")
+        cites.append(_cite("一.核心保护区外"))
+    if not why:
+        why.append("不属于附件所列允许的有限人为活动(附件)。")
+        cites.append(_cite("一.核心保护区外"))
+    return (["".join(why) + "允许有限人为活动之外,仅允许国家重大项目占用生态保护红线,本项目不是国家重大项目(三)。"],
+            cites + [_cite("三")])
 
 
 # --------------------------------------------------------------------------
