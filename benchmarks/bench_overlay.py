@@ -39,6 +39,7 @@ import shapely
 
 from _memory import peak_mib, reset_peak
 from shgeo.crs import WORKING_CRS
+from shgeo.library.published import DISTRICTS, WATER_ZONES
 from shgeo.overlay import DEFAULT_MAX_VERTICES, overlay, prepare_layers
 
 EXTENT = (-60_000.0, -60_000.0, 60_000.0, 80_000.0)  # working-CRS metres around Shanghai's centre
@@ -104,6 +105,9 @@ def make_layers(seed: int = 1, scale: float = 1.0) -> dict[str, gpd.GeoDataFrame
             "code": [f"{310000000000 + k}" for k in range(n)],
             "category": [["自然保护区", "风景名胜区", "自然公园", "青草沙", "陈行"][k % 5] for k in range(n)],
         }, geometry=gpd.GeoSeries(geoms), crs=WORKING_CRS)
+    # the codes and zone names the layer checks require (the 16 district codes, the four zones)
+    frames["district"]["code"] = sorted(DISTRICTS)[:len(frames["district"])]
+    frames["water_source_l1"]["category"] = [WATER_ZONES[k % 4] for k in range(len(frames["water_source_l1"]))]
     return frames
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "ShgeoError",
     "ManifestError",
     "LayerError",
+    "LayerCheckError",
     "CRSError",
     "ExtentError",
     "FootprintError",
@@ -86,6 +87,31 @@ class LayerError(_Located, OSError):
         if kind:
             message = f"({kind}) {message}"
         super().__init__(message, path=path, layer=layer, feature=feature, hint=hint)
+
+
+class LayerCheckError(LayerError):
+    """One or more layers of a library failed their checks: every problem of every layer, at once.
+
+    ``problems`` holds one line per problem (file, layer, kind, what, fix).
+    """
+
+    def __init__(self, problems: list[str | LayerError], *, path: str | Path | None = None) -> None:
+        self.problems = [str(p) for p in problems]
+        if len(self.problems) == 1:
+            text = self.problems[0]
+        else:
+            where = f" ({path})" if path is not None else ""
+            text = (f"{len(self.problems)} problems in the layers{where}:\n"
+                    + "\n".join(f"  {i}. {p}" for i, p in enumerate(self.problems, 1)))
+        ShgeoError.__init__(self, text)
+        self.path = Path(path) if path is not None else None
+        self.layer = self.feature = self.hint = self.kind = None
+        self.reason = text
+        if len(problems) == 1 and isinstance(problems[0], LayerError):  # one problem: its file, layer, kind
+            only = problems[0]
+            self.path, self.layer, self.feature, self.hint, self.kind = (only.path, only.layer, only.feature,
+                                                                         only.hint, only.kind)
+            self.reason = only.reason
 
 
 class CRSError(_Located, ValueError):

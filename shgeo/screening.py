@@ -34,7 +34,7 @@ import shapely
 
 from .avoidance.routing import analyse_footprint
 from .crs import WORKING_CRS
-from .errors import QueryError, ShgeoError
+from .errors import LayerCheckError, QueryError, ShgeoError
 from .inputs.attributes import NAME_FIELDS, attribute_sources, project_attributes
 from .inputs.batch import read_inputs, unique_ids
 from .library.layers import LayerLibrary, load_library
@@ -50,9 +50,11 @@ log = logging.getLogger(__name__)
 
 
 def _load_library(library: LayerLibrary | str | Path | None) -> LayerLibrary:
-    if isinstance(library, LayerLibrary):
-        return library
-    return load_library(library)
+    """The library to screen against; one that would make projects fail or answer wrongly is refused up front."""
+    lib = library if isinstance(library, LayerLibrary) else load_library(library)
+    if lib.screening_problems:
+        raise LayerCheckError(lib.screening_problems, path=lib.manifest_path)
+    return lib
 
 
 def _parse_as_of(as_of: _dt.date | str | None) -> _dt.date:

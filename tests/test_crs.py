@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, box
 
-from shgeo.crs import SHANGHAI_BOUNDS, WORKING_CRS, check_in_shanghai, parse_crs
+from shgeo.crs import SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG, WORKING_CRS, check_in_shanghai, parse_crs
 from shgeo.errors import CRSError, ExtentError
 
 GEOD = pyproj.Geod(ellps="GRS80")
@@ -75,7 +75,21 @@ def test_parse_crs_unknown_lists_accepted_forms():
 
 def test_inside_shanghai_passes():
     west, south, east, north = SHANGHAI_BOUNDS
-    check_in_shanghai(np.array([west, east]), np.array([south, north]))
+    assert check_in_shanghai(np.array([west, east]), np.array([south, north])) is None
+
+
+@pytest.mark.parametrize(("inside", "outside"), [
+    ((120.65, 31.2), (120.55, 31.2)),   # west: the limit is 120.85°E less the 0.25° margin
+    ((123.15, 31.2), (123.25, 31.2)),   # east: 122.95°E + 0.25°
+    ((121.5, 30.40), (121.5, 30.30)),   # south: 30.60°N − 0.25°
+    ((121.5, 32.10), (121.5, 32.20)),   # north: 31.90°N + 0.25°
+])
+def test_extent_check_limits(inside, outside):
+    """The coarse lon/lat check's limits, as literal coordinates: 0.05° (about 5 km) either side of each."""
+    assert (SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG) == ((120.85, 30.60, 122.95, 31.90), 0.25)
+    check_in_shanghai(np.array([inside[0]]), np.array([inside[1]]))
+    with pytest.raises(ExtentError):
+        check_in_shanghai(np.array([outside[0]]), np.array([outside[1]]))
 
 
 def test_swapped_axes_are_named():

@@ -23,6 +23,7 @@ _COMMANDS = {
     "route": "route",
     "screen": "screen",
     "raster": "raster",
+    "diff": "diff",
 }
 
 

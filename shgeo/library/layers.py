@@ -17,10 +17,19 @@ and runs the same checks on each (:func:`_prepare`):
 9. normalised ``name``, ``code``, ``category`` columns; required ones non-null;
 10. codes unique for kinds that need it (district, groundwater_village).
 
-Fatal problems raise :class:`~shgeo.errors.LayerError` naming file, layer,
-kind and the fix: a layer that cannot be loaded is an error, never an absent
-layer.  Non-fatal ones (repairs, drops, CRS conflicts) are logged and kept in
-:attr:`LayerSource.problems`.
+then the checks of :mod:`shgeo.library.checks` (codes and names the rules
+read: 12-digit village codes, the 16 district codes, the four water-source
+zones), every statutory kind given or declared missing
+(``[manifest] missing``), and, for layers marked official, the comparison
+with the published figures (:mod:`shgeo.library.plausibility`).
+
+Every problem of every layer is collected in one pass (:func:`check_library`):
+:func:`load_library` then raises one :class:`~shgeo.errors.LayerCheckError`
+listing them all, each naming file, layer, kind and the fix.  A layer that
+cannot be loaded is an error, never an absent layer.  Non-fatal problems
+(repairs, drops, CRS conflicts) are logged and kept in
+:attr:`LayerSource.problems`; warnings against the published figures in
+:attr:`LayerSource.plausibility`.
 """
 
 from __future__ import annotations
@@ -43,14 +52,17 @@ import shapely
 
 from ..inputs.chinacoords import to_wgs84
 from ..crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG, WORKING_CRS, check_in_shanghai, parse_crs
-from ..errors import ExtentError, LayerError, UnknownKindError
+from ..errors import ExtentError, LayerCheckError, LayerError, UnknownKindError
 from ..inputs.vector import read_vector, sha256_of
-from .kinds import KINDS, POLYGONAL, KindSpec
+from .checks import reference_checks
+from .kinds import KINDS, POLYGONAL, STATUTORY, KindSpec
 from .manifest import LayerEntry, Manifest, Selector, read_manifest
+from .plausibility import Discrepancy, compare_with_published
+from .postgis import read_postgis
 from .villages import normalise_code, select_control_villages
 
-__all__ = ["LayerLibrary", "LayerSource", "UnknownKindError", "load_library", "default_manifest_path",
-           "NORMALISED_COLUMNS"]
+__all__ = ["LayerLibrary", "LayerSource", "LibraryCheck", "UnknownKindError", "load_library", "check_library",
+           "default_manifest_path", "NORMALISED_COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +95,23 @@ class LayerSource:
     problems: list[str] = field(default_factory=list)
     selection: str | None = None  # description of the manifest's select, if any
     encoding: str | None = None
+    #: problems that stop this layer from being used (each names file, layer, kind and the fix)
+    errors: list[LayerError] = field(default_factory=list)
+    #: problems that leave the layer usable for measuring but would make screening fail or answer wrongly
+    #: (codes and names the rules read); :func:`shgeo.screen` refuses a library that has any
+    screening_errors: list[LayerError] = field(default_factory=list)
+    #: the layer is marked official in the manifest (compared with the published figures)
+    official: bool = False
+    #: measures off their published figures (:class:`~shgeo.library.plausibility.Discrepancy`; str() says
+    #: the figure and its source)
+    plausibility: list[Discrepancy] = field(default_factory=list)
+    #: for a PostGIS layer: the SQL that was run
+    query: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when the layer failed a check (see :attr:`errors`)."""
+        return bool(self.errors)
 
     @property
     def checksum(self) -> str:
@@ -103,30 +132,32 @@ class LayerLibrary:
 
     def __init__(self, layers: Mapping[str, gpd.GeoDataFrame], sources: Sequence[LayerSource], *,
                  name: str = "library", manifest_path: Path | None = None,
-                 manifest_sha256: str | None = None) -> None:
+                 manifest_sha256: str | None = None, missing: Mapping[str, str] | None = None,
+                 screening_problems: Sequence[str | LayerError] = ()) -> None:
         self._layers = dict(layers)
         self._trees: dict[str, shapely.STRtree] = {}
         self.sources: list[LayerSource] = list(sources)
         self.name = name
         self.manifest_path = manifest_path
         self.manifest_sha256 = manifest_sha256
+        #: kinds the manifest leaves out on purpose → its reason
+        self.declared_missing: dict[str, str] = dict(missing or {})
+        #: problems that do not stop measuring (:func:`shgeo.overlay` works) but would make screening fail or
+        #: answer wrongly: kinds unaccounted for, an unconfirmed manifest, codes the rules cannot read.
+        #: :func:`shgeo.screen` and ``shgeo screen`` refuse the library while there are any; ``shgeo layers``
+        #: lists them and exits 2.
+        self.screening_problems: list[str] = [str(p) for p in screening_problems]
 
     # ------------------------------------------------------------------ construction
 
     @classmethod
     def from_manifest(cls, manifest: Manifest | str | Path) -> LayerLibrary:
         """Load every layer a manifest names (see :func:`load_library`)."""
-        if not isinstance(manifest, Manifest):
-            manifest = read_manifest(manifest)
-        parts: dict[str, list[gpd.GeoDataFrame]] = {}
-        sources: list[LayerSource] = []
-        for entry in manifest.layers:
-            gdf, src = _load_entry(entry)
-            parts.setdefault(entry.kind, []).append(gdf)
-            sources.append(src)
-        layers = _combine(parts, sources)
-        return cls(layers, sources, name=manifest.name, manifest_path=manifest.path,
-                   manifest_sha256=manifest.sha256)
+        check = check_library(manifest)
+        check.raise_for_errors(screening=False)
+        for problem in check.library.screening_problems:
+            log.warning("%s", problem)
+        return check.library
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, gpd.GeoDataFrame], *, sample: bool = False,
@@ -160,17 +191,29 @@ class LayerLibrary:
             problems: list[str] = []
             src = LayerSource(kind=kind, path=where, layer=kind, sha256={f"{where}/{kind}": _frame_digest(frame)},
                               source=name, sample=sample, problems=problems)
-            ctx = _Ctx(where, kind, spec)
-            gdf = _prepare(frame, ctx, id_field=id_field,
-                           name_field="name" if "name" in frame.columns else None,
-                           code_field="code" if "code" in frame.columns else None,
-                           category_field="category" if "category" in frame.columns else None,
-                           declared_crs=None, problems=problems, source=src)
+            ctx = _Ctx(where, kind, spec, errors=src.errors)
+            gdf = None
+            try:
+                gdf = _prepare(frame, ctx, id_field=id_field,
+                               name_field="name" if "name" in frame.columns else None,
+                               code_field="code" if "code" in frame.columns else None,
+                               category_field="category" if "category" in frame.columns else None,
+                               declared_crs=None, problems=problems, source=src)
+            except LayerError as exc:
+                src.errors.append(exc)
             _log_problems(problems, str(where), kind)
-            parts.setdefault(kind, []).append(gdf)
             sources.append(src)
+            if gdf is not None:  # failed frames too: the code checks across a kind still run on them
+                parts.setdefault(kind, []).append(gdf)
         layers = _combine(parts, sources)
-        return cls(layers, sources, name=name)
+        errors = [e for s in sources for e in s.errors]
+        if errors:
+            raise LayerCheckError(errors, path=where)
+        missing = {k: "not given to LayerLibrary.from_frames" for k in STATUTORY if k not in layers}
+        screening = [e for s in sources for e in s.screening_errors]
+        for problem in screening:
+            log.warning("%s", problem)
+        return cls(layers, sources, name=name, missing=missing, screening_problems=screening)
 
     # ------------------------------------------------------------------ access
 
@@ -197,6 +240,21 @@ class LayerLibrary:
         rules answer ``needs_information`` rather than a false "clear".
         """
         return [k for k, spec in KINDS.items() if spec.statutory and k not in self._layers]
+
+    @property
+    def missing(self) -> list[dict[str, str]]:
+        """Each statutory kind this library lacks: ``kind``, ``label_zh``, ``reason`` (the manifest's),
+        ``leaves_open`` and ``leaves_open_zh`` (what screening cannot answer without it)."""
+        return [{"kind": k, "label_zh": KINDS[k].label_zh,
+                 "reason": self.declared_missing.get(k) or ("its layer failed the checks" if any(
+                     s.kind == k and s.failed for s in self.sources) else "not in the library"),
+                 "leaves_open": KINDS[k].leaves_open, "leaves_open_zh": KINDS[k].leaves_open_zh}
+                for k in self.missing_statutory]
+
+    @property
+    def plausibility(self) -> list[str]:
+        """Official layers' measures off their published figures, as text (figure and source in each)."""
+        return [f"{s.kind}: {w}" for s in self.sources for w in s.plausibility]
 
     def has(self, kind: str) -> bool:
         """Whether *kind* is loaded."""
@@ -264,28 +322,157 @@ def load_library(manifest: str | Path | Manifest | None = None) -> LayerLibrary:
 
     *manifest* is a path to a TOML manifest (or a parsed :class:`Manifest`);
     ``None`` loads the embedded sample pack, every layer of which is flagged
-    sample data.  Raises :class:`~shgeo.errors.ManifestError` or
-    :class:`~shgeo.errors.LayerError` naming the file and the fix.
+    sample data.  Raises :class:`~shgeo.errors.ManifestError` for a malformed
+    manifest, or one :class:`~shgeo.errors.LayerCheckError` (a
+    :class:`~shgeo.errors.LayerError`) listing every problem that stops a
+    layer from being used, each naming the file and the fix.  Problems that
+    leave the layers measurable but would make screening fail or answer
+    wrongly (kinds unaccounted for, codes the rules cannot read) are logged
+    and kept in :attr:`LayerLibrary.screening_problems`: :func:`shgeo.overlay`
+    works on such a library, :func:`shgeo.screen` refuses it, listing them all.
     """
+    return LayerLibrary.from_manifest(_manifest_or_sample(manifest))
+
+
+def _manifest_or_sample(manifest: str | Path | Manifest | None) -> str | Path | Manifest:
     if manifest is None:
         manifest = default_manifest_path()
         if not manifest.is_file():
             raise LayerError("the sample pack's manifest is missing", path=manifest,
                              hint="reinstall shgeo, or pass a manifest")
-    return LayerLibrary.from_manifest(manifest)
+    return manifest
+
+
+@dataclass
+class LibraryCheck:
+    """Every check of every layer of a manifest: the library of the layers that passed, and the errors."""
+
+    manifest: Manifest
+    #: the layers that loaded without error (all of them when :attr:`ok`)
+    library: LayerLibrary
+    #: the manifest is a proposal of ``shgeo layers init`` not yet confirmed (at most one line)
+    unconfirmed: list[str]
+    #: statutory kinds neither given by a layer nor listed as missing (at most one line)
+    unaccounted: list[str]
+
+    @property
+    def sources(self) -> list[LayerSource]:
+        """Every layer of the manifest, failed ones included (their :attr:`LayerSource.errors` say why)."""
+        return self.library.sources
+
+    @property
+    def load_errors(self) -> list[str | LayerError]:
+        """Problems that stop the layers from being used at all: an unconfirmed proposed manifest, a layer
+        unreadable, without CRS, of the wrong geometry …"""
+        return [*self.unconfirmed, *(e for s in self.sources for e in s.errors)]
+
+    @property
+    def screening_errors(self) -> list[str | LayerError]:
+        """Problems that leave the layers measurable but would make screening fail or answer wrongly:
+        kinds unaccounted for, the codes and names the rules read."""
+        return [*self.unaccounted, *(e for s in self.sources for e in s.screening_errors)]
+
+    @property
+    def manifest_errors(self) -> list[str]:
+        """Problems with the manifest as a whole (unconfirmed, kinds unaccounted for)."""
+        return [*self.unconfirmed, *self.unaccounted]
+
+    @property
+    def errors(self) -> list[str | LayerError]:
+        """Every problem that would make screening fail or answer wrongly, manifest-level first."""
+        return [*self.manifest_errors, *(e for s in self.sources for e in (*s.errors, *s.screening_errors))]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def raise_for_errors(self, *, screening: bool = True) -> None:
+        """Raise one :class:`~shgeo.errors.LayerCheckError` listing every error, if there is any
+        (only those that stop loading when not *screening*)."""
+        errors = self.errors if screening else self.load_errors
+        if errors:
+            raise LayerCheckError(errors, path=self.manifest.path)
+
+
+def check_library(manifest: str | Path | Manifest | None = None) -> LibraryCheck:
+    """Run every check on every layer of a manifest and collect all problems (nothing raised for them).
+
+    Raises only :class:`~shgeo.errors.ManifestError` when the manifest itself
+    cannot be parsed.  ``None`` checks the embedded sample pack.
+    """
+    manifest = _manifest_or_sample(manifest)
+    if not isinstance(manifest, Manifest):
+        manifest = read_manifest(manifest)
+    where = manifest.path or Path("<manifest>")
+    unconfirmed: list[str] = []
+    unaccounted_errors: list[str] = []
+    if manifest.confirmed is False:
+        unconfirmed.append(
+            f"{where}: the manifest was proposed by `shgeo layers init` and is not confirmed — check every "
+            "proposal (kind, name/code fields, CRS, encoding, the kinds listed as missing and why), then set "
+            "confirmed = true under [manifest]")
+    unaccounted = manifest.unaccounted
+    if unaccounted:
+        listed = ", ".join(f"{k} ({KINDS[k].label_zh})" for k in unaccounted)
+        unaccounted_errors.append(
+            f"{where}: statutory kind(s) neither given by a layer nor listed as missing: {listed} — without them "
+            "screening cannot answer what they decide (shgeo layers lists it); add [[layers]] entries, or decide "
+            f"to leave them out: under [manifest], missing = {_toml_list(unaccounted)} and "
+            'missing_reason = "…"')
+    parts: dict[str, list[gpd.GeoDataFrame]] = {}
+    sources: list[LayerSource] = []
+    for entry in manifest.layers:
+        try:
+            gdf, src = _load_entry(entry)
+        except LayerError as exc:
+            src = _failed_source(entry, exc)
+            gdf = None
+        sources.append(src)
+        if gdf is not None:  # failed layers too: the code checks across a kind still run on them
+            parts.setdefault(entry.kind, []).append(gdf)
+    layers = _combine(parts, sources)
+    for kind in [k for k in layers if any(s.failed for s in sources if s.kind == k)]:
+        del layers[kind]  # a kind with a failed part is not half-loaded
+    screening = [*unaccounted_errors, *(e for s in sources for e in s.screening_errors)]
+    library = LayerLibrary(layers, sources, name=manifest.name, manifest_path=manifest.path,
+                           manifest_sha256=manifest.sha256, missing=manifest.missing, screening_problems=screening)
+    for src, warnings in compare_with_published(library):
+        src.plausibility.extend(warnings)
+        for text in warnings:
+            log.warning("%s (%s): differs from the published figure: %s", src.path.name, src.kind, text)
+    return LibraryCheck(manifest=manifest, library=library, unconfirmed=unconfirmed,
+                        unaccounted=unaccounted_errors)
+
+
+def _toml_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
+def _failed_source(entry: LayerEntry, exc: LayerError) -> LayerSource:
+    prov = entry.provenance
+    return LayerSource(kind=entry.kind, path=entry.path, layer=entry.layer, sha256={}, edition=prov.edition,
+                       source=prov.source, licence=prov.licence, sample=prov.sample, notes=prov.notes,
+                       official=prov.official, errors=[exc],
+                       selection=entry.select.describe() if entry.select else None)
 
 
 @dataclass(frozen=True)
 class _Ctx:
-    """What error messages name: file, layer, kind."""
+    """What error messages name: file, layer, kind; the errors found so far in this layer."""
 
     path: Path
     kind: str
     spec: KindSpec
     layer: str | None = None
+    errors: list[LayerError] = field(default_factory=list)
 
     def error(self, message: str, *, hint: str | None = None, feature: object = None) -> LayerError:
+        """An error that stops the checks of this layer (raise it)."""
         return LayerError(message, path=self.path, layer=self.layer, kind=self.kind, feature=feature, hint=hint)
+
+    def fail(self, message: str, *, hint: str | None = None, feature: object = None) -> None:
+        """Record an error and go on checking this layer."""
+        self.errors.append(self.error(message, hint=hint, feature=feature))
 
 
 def _spec(kind: str, where: Path) -> KindSpec:
@@ -298,9 +485,14 @@ def _spec(kind: str, where: Path) -> KindSpec:
 
 def _load_entry(entry: LayerEntry) -> tuple[gpd.GeoDataFrame, LayerSource]:
     spec = _spec(entry.kind, entry.path)
+    query = None
     try:
-        raw = read_vector(entry.path, layer=entry.layer, encoding=entry.encoding)
-        digests = sha256_of(entry.path)
+        if entry.postgis is not None:
+            raw, query = read_postgis(entry.postgis)
+            digests = {entry.postgis.label: _postgis_digest(query, raw)}
+        else:
+            raw = read_vector(entry.path, layer=entry.layer, encoding=entry.encoding)
+            digests = sha256_of(entry.path)
     except LayerError as exc:
         raise LayerError(exc.reason, path=exc.path or entry.path, layer=exc.layer or entry.layer,
                          kind=entry.kind, feature=exc.feature, hint=exc.hint) from exc
@@ -312,8 +504,12 @@ def _load_entry(entry: LayerEntry) -> tuple[gpd.GeoDataFrame, LayerSource]:
     problems = list(raw.attrs.get("problems", []))
     src = LayerSource(kind=entry.kind, path=entry.path, layer=ctx.layer, sha256=digests, edition=prov.edition,
                       source=prov.source, licence=prov.licence, sample=prov.sample, notes=prov.notes,
-                      problems=problems, encoding=raw.attrs.get("encoding"),
-                      selection=entry.select.describe() if entry.select else None)
+                      problems=problems, encoding=raw.attrs.get("encoding"), official=prov.official,
+                      selection=entry.select.describe() if entry.select else None, query=query,
+                      errors=ctx.errors)
+    if len(raw) == 0:
+        raise ctx.error("the layer is empty (no features)",
+                        hint="point at the right file/layer; an empty layer would screen as 'no hit'")
     if prov.edition is None:
         problems.append("no edition date in the manifest (provenance.edition)")
     id_field = entry.id_field
@@ -417,6 +613,7 @@ def _prepare(raw: gpd.GeoDataFrame, ctx: _Ctx, *, id_field: str, name_field: str
     geoms = np.asarray(raw.geometry.values, dtype=object)
     src_crs, geoms = _resolve_crs(raw.crs, declared_crs, geoms, ctx, problems)
     source.source_crs = _crs_label(src_crs, declared_crs, raw.crs)
+    _check_crs_use(src_crs, ctx, problems)
 
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not keep.all():
@@ -430,19 +627,43 @@ def _prepare(raw: gpd.GeoDataFrame, ctx: _Ctx, *, id_field: str, name_field: str
         geoms = shapely.force_2d(geoms)
         problems.append("Z coordinates dropped (2D overlay)")
 
-    _check_types(geoms, ids, ctx)
+    typed = _check_types(geoms, ids, ctx)
+    if not typed.any():  # nothing left to check: the recorded error stops this layer
+        raise ctx.errors.pop()
+    raw, ids, geoms = raw.loc[typed], ids[typed], geoms[typed]
     source.bounds_lonlat = _check_extent(geoms, ids, src_crs, ctx)
 
     # repair as drawn (in the source CRS), then once more if reprojection bent anything out of shape
     geoms = _repair(geoms, ids, ctx, problems, stage="")
     raw, ids, geoms = _drop_emptied(raw, ids, geoms, ctx)
-    working = np.asarray(gpd.GeoSeries(geoms, crs=src_crs).to_crs(WORKING_CRS).values, dtype=object)
-    geoms = _repair(working, ids, ctx, problems, stage=" after reprojection")
-    raw, ids, geoms = _drop_emptied(raw, ids, geoms, ctx)
+    if not ctx.errors:  # a failed layer is not used: its checks go on without reprojecting it
+        working = np.asarray(gpd.GeoSeries(geoms, crs=src_crs).to_crs(WORKING_CRS).values, dtype=object)
+        geoms = _repair(working, ids, ctx, problems, stage=" after reprojection")
+        raw, ids, geoms = _drop_emptied(raw, ids, geoms, ctx)
 
     out = _normalised_frame(raw, ids, geoms, fields, id_field, ctx)
+    out, checks = reference_checks(out, ctx.kind, has_name_field=fields["name"] is not None,
+                                   has_category_field=fields["category"] is not None)
+    for check in checks:
+        if check.severity == "error":  # measurable, but the rules cannot read it: screening is refused
+            source.screening_errors.append(ctx.error(check.message, hint=check.hint))
+        else:
+            problems.append(check.message + (f" — {check.hint}" if check.hint else ""))
     source.feature_count = len(out)
     return out
+
+
+def _check_crs_use(crs: pyproj.CRS, ctx: _Ctx, problems: list[str]) -> None:
+    """A CRS whose area of use lies nowhere near Shanghai is implausible (the extent check then says where
+    the features land); a CRS without an authority code is named so that the user can confirm it."""
+    area = crs.area_of_use
+    if area is not None:
+        west, south, east, north = SHANGHAI_BOUNDS
+        if area.east < west or area.west > east or area.north < south or area.south > north:
+            problems.append(f"the CRS {_crs_text(crs)} is defined for {area.name} "
+                            f"({area.west:g}–{area.east:g}°E, {area.south:g}–{area.north:g}°N), not Shanghai")
+    if _crs_text(crs) == crs.name and not crs.is_geographic:
+        problems.append(f"custom CRS without an EPSG code: {crs.name} (as the file declares it)")
 
 
 def _drop_emptied(raw: gpd.GeoDataFrame, ids: pd.Series, geoms: np.ndarray,
@@ -461,30 +682,41 @@ def _id_text(value: Any) -> str | None:
 
 def _check_fields(raw: gpd.GeoDataFrame, ctx: _Ctx, fields: dict[str, str | None],
                   id_field: str) -> dict[str, str | None]:
-    """Every named field exists; required normalised fields have a source (defaulting to same-named columns)."""
+    """Every named field exists; required normalised fields have a source (defaulting to same-named columns).
+
+    A field that is missing is recorded as an error and left out, so that the other checks still run."""
     if id_field not in raw.columns:
         raise ctx.error(f"id field {id_field!r} is not a field of the layer", hint=f"fields: {_columns(raw)}")
     out = dict(fields)
     for norm, col in fields.items():
         if col is not None and col not in raw.columns:
-            raise ctx.error(f"{norm}_field {col!r} is not a field of the layer",
-                            hint=f"fields: {_columns(raw)}; fix {norm}_field in the manifest")
+            ctx.fail(f"{norm}_field {col!r} is not a field of the layer",
+                     hint=f"fields: {_columns(raw)}; fix {norm}_field in the manifest")
+            out[norm] = None
+            continue
         if col is None and norm in raw.columns and norm != raw.geometry.name:
             out[norm] = norm
-        if out[norm] is None and norm in ctx.spec.required:
-            raise ctx.error(f"kind {ctx.kind} needs a {norm} for every feature but no {norm}_field is given",
-                            hint=f"set {norm}_field in the manifest to one of: {_columns(raw)}")
+        if out[norm] is None and norm in _required(ctx, fields):
+            ctx.fail(f"kind {ctx.kind} needs a {norm} for every feature but no {norm}_field is given",
+                     hint=f"set {norm}_field in the manifest to one of: {_columns(raw)}")
     return out
+
+
+def _required(ctx: _Ctx, fields: dict[str, str | None]) -> tuple[str, ...]:
+    """The kind's required fields; a water-source zone may be named by the name field instead of category."""
+    if ctx.kind == "water_source_l1" and fields.get("category") is None and fields.get("name") is not None:
+        return ()
+    return ctx.spec.required
 
 
 def _check_ids(ids: pd.Series, ctx: _Ctx, id_field: str) -> None:
     if ids.isna().any():
-        raise ctx.error(f"{int(ids.isna().sum())} feature(s) have no {id_field}",
-                        hint="fill the id field or leave id_field out to use the file's feature ids")
+        ctx.fail(f"{int(ids.isna().sum())} feature(s) have no {id_field}",
+                 hint="fill the id field or leave id_field out to use the file's feature ids")
     dup = ids[ids.duplicated(keep=False)]
     if len(dup):
-        raise ctx.error(f"{id_field} is not unique: {_ids(sorted(set(dup)))} repeat",
-                        hint="choose a unique id_field or leave it out to use the file's feature ids")
+        ctx.fail(f"{id_field} is not unique: {_ids(sorted(set(dup)))} repeat",
+                 hint="choose a unique id_field or leave it out to use the file's feature ids")
 
 
 def _resolve_crs(file_crs: pyproj.CRS | None, declared: str | None, geoms: np.ndarray, ctx: _Ctx,
@@ -535,7 +767,8 @@ def _crs_label(used: pyproj.CRS, declared: str | None, file_crs: pyproj.CRS | No
     return text if file_crs is not None else f"{text} (from manifest)"
 
 
-def _check_types(geoms: np.ndarray, ids: pd.Series, ctx: _Ctx) -> None:
+def _check_types(geoms: np.ndarray, ids: pd.Series, ctx: _Ctx) -> np.ndarray:
+    """Record features of a type the kind does not take; return the mask of the others."""
     types = pd.Series(shapely.get_type_id(geoms), index=ids.index)
     names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
                       "MultiPolygon", "GeometryCollection"])
@@ -544,10 +777,11 @@ def _check_types(geoms: np.ndarray, ids: pd.Series, ctx: _Ctx) -> None:
     if bad.any():
         counts = type_names[bad].value_counts()
         found = ", ".join(f"{n} × {t}" for t, n in counts.items())
-        raise ctx.error(
+        ctx.fail(
             f"geometry type not allowed for kind {ctx.kind}: {found} (features {_ids(list(ids[bad]))})",
             hint=f"{ctx.kind} takes {', '.join(sorted(ctx.spec.geometry_types))}; point at the polygon layer "
             "or convert the features")
+    return ~bad.to_numpy()
 
 
 def _check_extent(geoms: np.ndarray, ids: pd.Series, crs: pyproj.CRS,
@@ -576,10 +810,10 @@ def _check_extent(geoms: np.ndarray, ids: pd.Series, crs: pyproj.CRS,
             check_in_shanghai(lon[sel], lat[sel], source_crs=crs, path=ctx.path, layer=ctx.layer,
                               feature=ids.iloc[first])
         except ExtentError as exc:
-            raise ctx.error(f"{int((~ok).sum())} of {n} feature(s) lie outside Shanghai in {_crs_text(crs)} "
-                            f"({exc.reason}; first: feature {ids.iloc[first]!r})",
-                            hint=exc.hint) from exc
-    return (float(np.min(lon)), float(np.min(lat)), float(np.max(lon)), float(np.max(lat)))
+            ctx.fail(f"{int((~ok).sum())} of {n} feature(s) lie outside Shanghai in {_crs_text(crs)} "
+                     f"({exc.reason}; first: feature {ids.iloc[first]!r})", hint=exc.hint)
+    with np.errstate(all="ignore"):
+        return (float(np.nanmin(lon)), float(np.nanmin(lat)), float(np.nanmax(lon)), float(np.nanmax(lat)))
 
 
 def _polygonal(geom: shapely.Geometry) -> tuple[shapely.Geometry, int]:
@@ -664,11 +898,11 @@ def _normalised_frame(raw: gpd.GeoDataFrame, ids: pd.Series, geoms: np.ndarray,
         conv = normalise_code if norm == "code" else _text
         values = raw[col].map(conv)
         missing = values.isna()
-        if norm in ctx.spec.required and missing.any():
-            raise ctx.error(f"{int(missing.sum())} feature(s) have no {norm} ({col} is empty): "
-                            f"{_ids(list(ids[missing]))}",
-                            hint=f"fill {col} or point {norm}_field at another field; kind {ctx.kind} "
-                            f"needs {', '.join(ctx.spec.required)} on every feature")
+        if norm in _required(ctx, fields) and missing.any():
+            ctx.fail(f"{int(missing.sum())} feature(s) have no {norm} ({col} is empty): "
+                     f"{_ids(list(ids[missing]))}",
+                     hint=f"fill {col} or point {norm}_field at another field; kind {ctx.kind} "
+                     f"needs {', '.join(ctx.spec.required)} on every feature")
         data[norm] = values.to_numpy(dtype=object)
     geom_name = raw.geometry.name
     attrs = {}
@@ -715,11 +949,21 @@ def _check_unique_codes(gdf: gpd.GeoDataFrame, kind: str, srcs: list[LayerSource
     groups = {code: list(gdf.loc[dup.index[dup == code], "feature_id"]) for code in dict.fromkeys(dup)}
     detail = "; ".join(f"{code}: features {_ids(ids)}" for code, ids in list(groups.items())[:_SHOW])
     src = srcs[0] if len(srcs) == 1 else None
-    raise LayerError(f"duplicate codes ({len(groups)}): {detail}",
-                     path=src.path if src else ", ".join(str(s.path) for s in srcs),
-                     layer=src.layer if src else None, kind=kind,
-                     hint=f"codes must be unique in a {kind} layer: dissolve the parts into one "
-                     "multipolygon per code, or fix the codes")
+    error = LayerError(f"duplicate codes ({len(groups)}): {detail}",
+                       path=src.path if src else ", ".join(str(s.path) for s in srcs),
+                       layer=src.layer if src else None, kind=kind,
+                       hint=f"codes must be unique in a {kind} layer: dissolve the parts into one "
+                       "multipolygon per code, or fix the codes")
+    srcs[0].errors.append(error)
+
+
+def _postgis_digest(query: str, frame: gpd.GeoDataFrame) -> str:
+    """SHA-256 over a database layer: the query text, the row count, the extent and the content read."""
+    digest = hashlib.sha256()
+    bounds = frame.total_bounds if len(frame) else []
+    digest.update(f"{query}\0rows={len(frame)}\0extent={[round(float(b), 9) for b in bounds]}\0".encode())
+    digest.update(_frame_digest(frame).encode() if frame.active_geometry_name else b"")
+    return digest.hexdigest()
 
 
 def _frame_digest(frame: gpd.GeoDataFrame) -> str:

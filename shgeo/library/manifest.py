@@ -6,6 +6,9 @@ A manifest is a TOML file::
     name = "Shanghai sample layer pack"
     description = "..."
     sample = true                 # default for each layer's provenance.sample
+    missing = ["island"]          # statutory kinds left out on purpose (with a reason)
+    missing_reason = "..."        # or missing = [{kind = "island", reason = "..."}]
+    confirmed = true              # false in a manifest written by `shgeo layers init`
 
     [[layers]]
     kind = "water_source_l1"      # one of shgeo.library.kinds.KINDS
@@ -23,7 +26,19 @@ A manifest is a TOML file::
     edition = "2025-04-10"
     licence = "..."
     sample = true
+    official = false              # true: compared with the published figures
     notes = "..."
+
+A layer may come from PostgreSQL/PostGIS instead of a file: ``postgis = {env
+= "SHGEO_PG", table = "public.redline"}`` (a libpq connection string in that
+environment variable) or ``{service = "official", query = "SELECT ..."}`` (a
+``pg_service.conf`` entry), with ``geometry_column`` when a query's geometry
+column is not ``geom``.  The manifest never holds a password: libpq takes it
+from ``~/.pgpass``, ``PGPASSWORD`` or the service file.
+
+Every statutory kind (:data:`shgeo.library.kinds.STATUTORY`) is either given
+by a layer or listed in ``[manifest] missing`` with a reason; the check that
+each one is accounted for runs when the library loads.
 
 ``select`` takes one of three forms: ``{codes = [...]}`` (match ``code_field``),
 ``{field = "X", values = [...]}``, or ``{control_villages = true, by = "code" |
@@ -40,6 +55,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,15 +63,20 @@ from typing import Any
 
 from ..crs import parse_crs
 from ..errors import CRSError, ManifestError
-from .kinds import KINDS
+from .kinds import KINDS, STATUTORY
 
-__all__ = ["Manifest", "LayerEntry", "Provenance", "Selector", "read_manifest", "parse_manifest"]
+__all__ = ["Manifest", "LayerEntry", "Provenance", "Selector", "PostgisSource", "read_manifest", "parse_manifest"]
 
 _TOP_KEYS = ("manifest", "layers")
-_MANIFEST_KEYS = ("name", "description", "sample")
+_MANIFEST_KEYS = ("name", "description", "sample", "missing", "missing_reason", "confirmed")
 _LAYER_KEYS = ("kind", "path", "layer", "id_field", "name_field", "code_field", "category_field",
-               "crs", "encoding", "select", "provenance")
-_PROVENANCE_KEYS = ("source", "edition", "licence", "sample", "notes")
+               "crs", "encoding", "select", "provenance", "postgis")
+_PROVENANCE_KEYS = ("source", "edition", "licence", "sample", "official", "notes")
+_POSTGIS_KEYS = ("env", "service", "table", "query", "geometry_column")
+#: a pg_service name, an environment variable name, a (schema-qualified) table name
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 _SELECT_FORMS = ("codes", "field", "values", "control_villages", "by", "district_field", "town_field")
 _SELECT_BY = ("code", "name")
 
@@ -69,6 +90,30 @@ class Provenance:
     licence: str | None = None
     sample: bool = False
     notes: str | None = None
+    #: the layer is the official one: compared with the published figures (shgeo.library.plausibility)
+    official: bool = False
+
+
+@dataclass(frozen=True)
+class PostgisSource:
+    """A layer held in PostgreSQL/PostGIS: a connection named by an environment variable or a
+    ``pg_service`` entry (never a password in the manifest), and a table or a query."""
+
+    env: str | None = None
+    service: str | None = None
+    table: str | None = None
+    query: str | None = None
+    geometry_column: str | None = None
+
+    @property
+    def connection_label(self) -> str:
+        """How messages name the connection (``env:NAME`` or ``service:NAME``), without its secrets."""
+        return f"env:{self.env}" if self.env else f"service:{self.service}"
+
+    @property
+    def label(self) -> str:
+        """``postgis:<connection>:<table>`` or ``postgis:<connection>:query``."""
+        return f"postgis:{self.connection_label}:{self.table or 'query'}"
 
 
 @dataclass(frozen=True)
@@ -114,10 +159,14 @@ class LayerEntry:
     provenance: Provenance = field(default_factory=Provenance)
     #: position in the manifest (0-based), for messages
     index: int = 0
+    #: set when the layer comes from PostgreSQL/PostGIS (``path`` is then ``postgis:…``)
+    postgis: PostgisSource | None = None
 
     @property
     def label(self) -> str:
         """``path`` plus ``layer``, as messages name it."""
+        if self.postgis is not None:
+            return self.postgis.label
         return f"{self.path.name}:{self.layer}" if self.layer else self.path.name
 
 
@@ -131,11 +180,21 @@ class Manifest:
     sample: bool
     layers: tuple[LayerEntry, ...]
     sha256: str | None = None
+    #: kinds left out on purpose → the reason given
+    missing: dict[str, str] = field(default_factory=dict)
+    #: False in a manifest written by ``shgeo layers init`` until the user confirms its proposals;
+    #: None when the key is absent
+    confirmed: bool | None = None
 
     @property
     def kinds(self) -> list[str]:
         """Kinds named by the layers, in manifest order, without repeats."""
         return list(dict.fromkeys(e.kind for e in self.layers))
+
+    @property
+    def unaccounted(self) -> list[str]:
+        """Statutory kinds neither given by a layer nor listed in ``missing``."""
+        return [k for k in STATUTORY if k not in self.kinds and k not in self.missing]
 
 
 def read_manifest(path: str | Path) -> Manifest:
@@ -171,13 +230,15 @@ def parse_manifest(data: dict[str, Any], *, base_dir: str | Path, path: str | Pa
     name = _opt_str(head, "name", "manifest.", where) or (where.stem if where else "manifest")
     description = _opt_str(head, "description", "manifest.", where)
     sample = _opt_bool(head, "sample", "manifest.", where, default=False)
+    confirmed = _opt_bool(head, "confirmed", "manifest.", where, default=None) if "confirmed" in head else None
     layers_raw = data.get("layers")
     if not isinstance(layers_raw, list) or not layers_raw:
         raise ManifestError("the manifest names no layers", path=where, key="layers",
                             hint="add at least one [[layers]] table with kind and path")
     layers = tuple(_parse_layer(item, i, base, where, sample) for i, item in enumerate(layers_raw))
+    missing = _parse_missing(head, {e.kind for e in layers}, where)
     return Manifest(path=where, name=name, description=description, sample=sample, layers=layers,
-                    sha256=sha256)
+                    sha256=sha256, missing=missing, confirmed=confirmed)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -205,7 +266,7 @@ def _opt_str(table: dict[str, Any], key: str, prefix: str, where: Path | None) -
     return value or None
 
 
-def _opt_bool(table: dict[str, Any], key: str, prefix: str, where: Path | None, *, default: bool) -> bool:
+def _opt_bool(table: dict[str, Any], key: str, prefix: str, where: Path | None, *, default: Any) -> Any:
     value = table.get(key, default)
     if not isinstance(value, bool):
         raise ManifestError(f"must be true or false, got {value!r}", path=where, key=f"{prefix}{key}")
@@ -225,10 +286,18 @@ def _parse_layer(item: Any, index: int, base: Path, where: Path | None, sample_d
         raise ManifestError(f"unknown kind {kind!r}", path=where, key=f"{prefix}kind",
                             hint=f"valid kinds: {', '.join(KINDS)}")
     raw_path = _opt_str(item, "path", prefix, where)
-    if raw_path is None:
+    postgis = _parse_postgis(item.get("postgis"), f"{prefix}postgis", where)
+    if postgis is not None:
+        if raw_path is not None or "layer" in item or "encoding" in item:
+            raise ManifestError("a postgis layer has no path, layer or encoding", path=where,
+                                key=f"{prefix}postgis", hint="give either path (a file) or postgis (a database)")
+        path, layer = Path(postgis.label), None
+    elif raw_path is None:
         raise ManifestError("missing path", path=where, key=f"{prefix}path",
-                            hint="give the layer's file, relative to the manifest")
-    path, layer = _resolve_path(raw_path, base, _opt_str(item, "layer", prefix, where), f"{prefix}path", where)
+                            hint="give the layer's file, relative to the manifest, or postgis = {...}")
+    else:
+        path, layer = _resolve_path(raw_path, base, _opt_str(item, "layer", prefix, where), f"{prefix}path",
+                                    where)
     crs = _opt_str(item, "crs", prefix, where)
     if crs is not None:
         try:
@@ -257,7 +326,69 @@ def _parse_layer(item: Any, index: int, base: Path, where: Path | None, sample_d
         select=_parse_select(item.get("select"), prefix + "select", where, kind, code_field, name_field),
         provenance=_parse_provenance(item.get("provenance"), prefix + "provenance", where, sample_default),
         index=index,
+        postgis=postgis,
     )
+
+
+def _parse_missing(head: dict[str, Any], given: set[str], where: Path | None) -> dict[str, str]:
+    """``missing = ["kind", …]`` with ``missing_reason``, or ``[{kind = …, reason = …}, …]``."""
+    raw = head.get("missing")
+    default_reason = _opt_str(head, "missing_reason", "manifest.", where)
+    if raw is None:
+        if default_reason is not None:
+            raise ManifestError("missing_reason without missing", path=where, key="manifest.missing_reason",
+                                hint='list the kinds left out: missing = ["island", …]')
+        return {}
+    if not isinstance(raw, list):
+        raise ManifestError("must be a list of kinds", path=where, key="manifest.missing",
+                            hint='missing = ["island"] with missing_reason = "…", or '
+                                 'missing = [{kind = "island", reason = "…"}]')
+    out: dict[str, str] = {}
+    for i, item in enumerate(raw):
+        key = f"manifest.missing[{i}]"
+        if isinstance(item, dict):
+            _check_keys(item, ("kind", "reason"), key + ".", where)
+            kind, reason = item.get("kind"), _opt_str(item, "reason", key + ".", where) or default_reason
+        else:
+            kind, reason = item, default_reason
+        if not isinstance(kind, str) or kind not in KINDS:
+            raise ManifestError(f"unknown kind {kind!r}", path=where, key=key, hint=f"valid kinds: {', '.join(KINDS)}")
+        if kind in given:
+            raise ManifestError(f"{kind} is listed as missing but a [[layers]] entry gives it", path=where, key=key,
+                                hint="remove it from missing, or remove the layer")
+        if reason is None:
+            raise ManifestError(f"no reason given for leaving out {kind}", path=where, key=key,
+                                hint='say why with missing_reason = "…" or {kind = "…", reason = "…"}: '
+                                     "a missing kind is a decision, and every report shows it")
+        out[kind] = reason
+    return out
+
+
+def _parse_postgis(value: Any, key: str, where: Path | None) -> PostgisSource | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ManifestError("must be a table, e.g. postgis = { env = 'SHGEO_PG', table = 'public.redline' }",
+                            path=where, key=key)
+    _check_keys(value, _POSTGIS_KEYS, key + ".", where)
+    src = {k: _opt_str(value, k, key + ".", where) for k in _POSTGIS_KEYS}
+    if (src["env"] is None) == (src["service"] is None):
+        raise ManifestError("give exactly one of env (an environment variable holding a libpq connection string) "
+                            "or service (a pg_service.conf entry)", path=where, key=key,
+                            hint="the manifest never holds the connection string itself or a password")
+    if src["env"] is not None and not _ENV_NAME.match(src["env"]):
+        raise ManifestError(f"not an environment variable name: {src['env']!r}", path=where, key=f"{key}.env",
+                            hint="name the variable (e.g. 'SHGEO_PG'); its value holds the connection string")
+    if src["service"] is not None and not _SERVICE_NAME.match(src["service"]):
+        raise ManifestError(f"not a pg_service name: {src['service']!r}", path=where, key=f"{key}.service",
+                            hint="give the name of a [section] of pg_service.conf, never a connection string "
+                                 "or a password")
+    if (src["table"] is None) == (src["query"] is None):
+        raise ManifestError("give exactly one of table or query", path=where, key=key)
+    if src["table"] is not None and not _TABLE_NAME.match(src["table"]):
+        raise ManifestError(f"not a table name: {src['table']!r}", path=where, key=f"{key}.table",
+                            hint="give schema.table (letters, digits, _), or use query = 'SELECT …'")
+    return PostgisSource(**src)
 
 
 def _resolve_path(raw: str, base: Path, layer: str | None, key: str,
@@ -293,6 +424,7 @@ def _parse_provenance(value: Any, key: str, where: Path | None, sample_default: 
         licence=_opt_str(value, "licence", key + ".", where),
         sample=_opt_bool(value, "sample", key + ".", where, default=sample_default),
         notes=_opt_str(value, "notes", key + ".", where),
+        official=_opt_bool(value, "official", key + ".", where, default=False),
     )
 
 

@@ -6,7 +6,10 @@ Keys: ``project_id``, ``name``, ``source``, ``sample_data``, ``as_of``,
 entry per hit: ``kind``, ``name``, ``code``, ``area_m2``, ``length_m``,
 ``share``, ``distance_m`` …), ``findings`` and ``overall`` (the decision
 interface's answer), ``layers`` (``kind``, ``path``, ``sha256``, ``edition``,
-``sample`` …), ``manifest``, ``avoidance`` (when asked), ``fingerprint``.
+``sample``, ``official``, ``plausibility`` …), ``manifest`` (``path``,
+``sha256``, ``missing``: the statutory kinds the library lacks, with the
+manifest's reason and what they leave open), ``avoidance`` (when asked),
+``fingerprint``.
 The folder it is written into: :mod:`shgeo.outputs.writer`.
 """
 
@@ -125,6 +128,8 @@ def _layer_entries(library: Any) -> list[dict[str, Any]]:
         "source": json_text(getattr(s, "source", None)),
         "licence": json_text(getattr(s, "licence", None)),
         "feature_count": getattr(s, "feature_count", None),
+        "official": bool(getattr(s, "official", False)),
+        "plausibility": [d.to_dict() for d in getattr(s, "plausibility", [])],
     } for s in getattr(library, "sources", [])]
 
 
@@ -145,7 +150,8 @@ def build_report(project: ProjectRecord, result: ScreenRecord) -> dict[str, Any]
         "findings": _jsonable(project.findings),
         "layers": _jsonable(_layer_entries(library)),
         "manifest": {"path": json_text(getattr(library, "manifest_path", None)),
-                     "sha256": getattr(library, "manifest_sha256", None)},
+                     "sha256": getattr(library, "manifest_sha256", None),
+                     "missing": list(getattr(library, "missing", []))},
         "fingerprint": project.fingerprint,
     }
     if result.avoidance:

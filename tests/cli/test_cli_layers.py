@@ -6,10 +6,12 @@ import textwrap
 
 import geopandas as gpd
 import pytest
+import shgeo
 from click.testing import CliRunner
 from shapely.geometry import box
 
 from shgeo.cli.main import cli, main
+from shgeo.errors import LayerError
 
 
 def _manifest(tmp_path, path="red.gpkg", kind="redline"):
@@ -17,6 +19,9 @@ def _manifest(tmp_path, path="red.gpkg", kind="redline"):
     m.write_text(textwrap.dedent(f"""
         [manifest]
         name = "tmp pack"
+        missing = ["core_zone", "protected_area", "water_source_l1", "groundwater_village", "district", "sea",
+                   "island"]
+        missing_reason = "a test pack of one layer"
         [[layers]]
         kind = "{kind}"
         path = "{path}"
@@ -49,8 +54,12 @@ def test_own_manifest_has_no_sample_banner(tmp_path):
     assert result.exit_code == 0, result.output
     assert "SAMPLE DATA" not in result.output
     row = next(line for line in result.output.splitlines() if line.startswith("redline"))
-    assert "EPSG:4490" in row and "2025-04-10" in row and " no " in row
+    assert "EPSG:4490" in row and "2025-04-10" in row and " no " in row and row.endswith("ok")
     assert "1 kind(s), 1 layer(s) loaded: redline" in result.output
+    assert "licence: not stated in the manifest" in result.output
+    # the kinds left out are listed with the reason and what they leave open
+    assert "- island (无居民海岛): a test pack of one layer" in result.output
+    assert "leaves open: whether it touches an uninhabited island" in result.output
 
 
 def test_broken_layer_exits_2_naming_file_and_problem(tmp_path):
@@ -74,8 +83,9 @@ def test_bad_manifest_exits_2(tmp_path, kind, match):
     assert "Traceback" not in result.output
 
 
-def test_missing_statutory_kinds_are_named(tmp_path):
-    """A library without the red line cannot clear a project of it: `shgeo layers` says so."""
+def test_undeclared_missing_kinds_fail_and_are_named(tmp_path):
+    """A manifest that neither gives the red line nor says it leaves it out is refused: leaving a
+    statutory kind out is a decision, with a reason."""
     import shutil
 
     from shgeo.library.layers import default_manifest_path, load_library
@@ -87,8 +97,23 @@ def test_missing_statutory_kinds_are_named(tmp_path):
         'name_field = "name"\ncode_field = "code"\n'
         '[layers.provenance]\nsource = "t"\nedition = "2025-01-01"\nlicence = "t"\nsample = true\n',
         encoding="utf-8")
+    lib = load_library(manifest)  # the districts can be measured; screening is refused, naming the kinds
+    assert "neither given by a layer nor listed as missing: redline" in lib.screening_problems[0]
+    with pytest.raises(LayerError, match="neither given by a layer nor listed as missing: redline"):
+        shgeo.screen(gpd.GeoDataFrame({"id": ["P1"]}, geometry=[box(121.45, 31.17, 121.46, 31.18)], crs=4490),
+                     lib, id_field="id")
+    result = CliRunner().invoke(cli, ["layers", "--manifest", str(manifest)])
+    assert result.exit_code == 2
+    assert "neither given by a layer nor listed as missing: redline (生态保护红线)" in result.stderr
+    assert 'missing = ["redline", "core_zone"' in result.stderr  # the fix, ready to paste
+    assert "district" in result.output and "Traceback" not in result.output  # the layers that load are listed
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text('[manifest]\nmissing = ["redline", "core_zone", "protected_area", "water_source_l1", '
+                        '"groundwater_village", "sea", "island"]\nmissing_reason = "districts only"\n' + text,
+                        encoding="utf-8")
     lib = load_library(manifest)
     assert "redline" in lib.missing_statutory and "district" not in lib.missing_statutory
+    assert lib.missing[0]["kind"] == "redline" and lib.missing[0]["reason"] == "districts only"
     result = CliRunner().invoke(cli, ["layers", "--manifest", str(manifest)])
     assert result.exit_code == 0, result.output
-    assert "no layer of kind redline" in result.stderr
+    assert "- redline (生态保护红线): districts only" in result.output

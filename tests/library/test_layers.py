@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import textwrap
 import zipfile
 from pathlib import Path
@@ -15,7 +17,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from shgeo.crs import SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG, WORKING_CRS
 from shgeo.errors import LayerError, ShgeoError
-from shgeo.library.kinds import KINDS
+from shgeo.library.kinds import KINDS, STATUTORY
 from shgeo.library.layers import LayerLibrary, UnknownKindError, load_library
 from shgeo.library.villages import CONTROL_VILLAGES
 
@@ -39,8 +41,16 @@ def _gdf(geoms, crs: object = 4490, **cols) -> gpd.GeoDataFrame:
 
 
 def _manifest(tmp_path: Path, body: str, head: str = "") -> Path:
+    """A manifest of *body*; unless *head* has a [manifest] table, the statutory kinds the body does not
+    give are declared missing (as a manifest must)."""
+    body = textwrap.dedent(body)
+    if "[manifest]" not in head + body:
+        given = set(re.findall(r'^kind = "(\w+)"', body, flags=re.M))
+        missing = [k for k in STATUTORY if k not in given]
+        head = textwrap.dedent(head) + (f"[manifest]\nmissing = {json.dumps(missing)}\n"
+                                        'missing_reason = "test library"\n' if missing else "")
     path = tmp_path / "manifest.toml"
-    path.write_text(textwrap.dedent(head) + "\n" + textwrap.dedent(body), encoding="utf-8")
+    path.write_text(textwrap.dedent(head) + "\n" + body, encoding="utf-8")
     return path
 
 
@@ -101,7 +111,7 @@ def test_unknown_and_absent_kinds_raise_keyerror_like_errors():
 
 
 def test_source_columns_kept_and_clashes_renamed():
-    gdf = _gdf([A], zone=["青草沙"], feature_id=["x"])
+    gdf = _gdf([A], zone=["青草沙"], feature_id=["x"], category=["青草沙"])
     gdf["geometry_note"] = ["n"]
     lib = LayerLibrary.from_frames({"water_source_l1": gdf})
     layer = lib.layer("water_source_l1")
@@ -241,9 +251,15 @@ def test_required_field_without_field_name_is_an_error(tmp_path):
 
 
 def test_required_values_must_be_filled(tmp_path):
-    gdf = _gdf([A, B], name=["东滩", None])
-    with pytest.raises(LayerError, match="1 feature\\(s\\) have no name.*: 2"):
-        _load_one(tmp_path, gdf, kind="core_zone")
+    gdf = _gdf([A, B], category=["自然保护区", None])
+    with pytest.raises(LayerError, match="1 feature\\(s\\) have no category.*: 2"):
+        _load_one(tmp_path, gdf, kind="protected_area")
+
+
+def test_names_only_shown_are_a_warning_when_missing(tmp_path):
+    """A core zone's name is only shown in reports: features without one are listed, not refused."""
+    lib = _load_one(tmp_path, _gdf([A, B], name=["东滩", None]), kind="core_zone")
+    assert any("1 feature(s) have no name" in p for p in lib.sources[0].problems)
 
 
 def test_fields_are_normalised(tmp_path):
@@ -333,7 +349,9 @@ def test_several_layers_of_one_kind_are_concatenated_with_prefixed_ids(tmp_path)
 
 def test_provenance_and_sample_flag(tmp_path):
     _gdf([A]).to_file(tmp_path / "a.gpkg")
-    body = '[manifest]\nname = "pack"\nsample = true\n' + _layer_toml("redline", "a.gpkg", edition="2025-04-10")
+    others = json.dumps([k for k in STATUTORY if k != "redline"])
+    body = (f'[manifest]\nname = "pack"\nsample = true\nmissing = {others}\nmissing_reason = "test"\n'
+            + _layer_toml("redline", "a.gpkg", edition="2025-04-10"))
     lib = load_library(_manifest(tmp_path, body))
     (src,) = lib.sources
     assert src.sample and lib.is_sample and src.edition == "2025-04-10" and src.source == "test"

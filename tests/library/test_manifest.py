@@ -170,3 +170,66 @@ def test_wrong_value_types_name_the_key(tmp_path, line, key):
     (tmp_path / "m.toml").write_text(body, encoding="utf-8")
     with pytest.raises(ManifestError, match=key.replace(".", r"\.")):
         read_manifest(tmp_path / "m.toml")
+
+
+# ---------------------------------------------------------------- missing kinds, confirmation, PostGIS
+
+
+def test_missing_kinds_with_reasons(tmp_path):
+    text = _one_layer(head='[manifest]\nmissing = ["island", {kind = "sea", reason = "coastline not delivered"}]\n'
+                           'missing_reason = "not held by the bureau"\nconfirmed = true')
+    m = read_manifest(_write(tmp_path, text))
+    assert m.missing == {"island": "not held by the bureau", "sea": "coastline not delivered"}
+    assert m.confirmed is True
+    assert "island" not in m.unaccounted and "redline" not in m.unaccounted and "core_zone" in m.unaccounted
+
+
+@pytest.mark.parametrize(("head", "match"), [
+    ('missing = ["island"]', "no reason given for leaving out island"),
+    ('missing = ["islands"]\nmissing_reason = "x"', "unknown kind 'islands'"),
+    ('missing = ["redline"]\nmissing_reason = "x"', "redline is listed as missing but a \\[\\[layers\\]\\] entry"),
+    ('missing = "island"\nmissing_reason = "x"', "must be a list of kinds"),
+    ('missing_reason = "x"', "missing_reason without missing"),
+    ('confirmed = "yes"', "must be true or false"),
+])
+def test_bad_missing_declarations(tmp_path, head, match):
+    with pytest.raises(ManifestError, match=match):
+        read_manifest(_write(tmp_path, _one_layer(head=f"[manifest]\n{head}")))
+
+
+def test_postgis_entry(tmp_path):
+    text = ('[[layers]]\nkind = "redline"\npostgis = { env = "SHGEO_PG", table = "official.redline" }\n'
+            '[[layers]]\nkind = "district"\npostgis = { service = "bureau", query = "SELECT * FROM qx", '
+            'geometry_column = "shape" }\n')
+    m = read_manifest(_write(tmp_path, text))
+    red, dist = m.layers
+    assert red.postgis.env == "SHGEO_PG" and red.postgis.table == "official.redline"
+    assert red.label == "postgis:env:SHGEO_PG:official.redline" and red.path.name == red.label
+    assert dist.postgis.service == "bureau" and dist.postgis.geometry_column == "shape"
+    assert dist.label == "postgis:service:bureau:query"
+
+
+@pytest.mark.parametrize(("value", "match"), [
+    ('{ table = "t" }', "exactly one of env"),
+    ('{ env = "A", service = "b", table = "t" }', "exactly one of env"),
+    ('{ service = "host=db password=secret", table = "t" }', "not a pg_service name"),
+    ('{ env = "postgresql://u:pw@h/db", table = "t" }', "not an environment variable name"),
+    ('{ env = "PG" }', "exactly one of table or query"),
+    ('{ env = "PG", table = "t; DROP TABLE x" }', "not a table name"),
+    ('{ env = "PG", table = "t", password = "x" }', "unknown key 'password'"),
+])
+def test_postgis_entries_never_hold_a_connection_string_or_password(tmp_path, value, match):
+    with pytest.raises(ManifestError, match=match):
+        read_manifest(_write(tmp_path, f'[[layers]]\nkind = "redline"\npostgis = {value}\n'))
+
+
+def test_postgis_and_path_exclude_each_other(tmp_path):
+    with pytest.raises(ManifestError, match="either path"):
+        read_manifest(_write(tmp_path, '[[layers]]\nkind = "redline"\npath = "a.gpkg"\n'
+                                       'postgis = { env = "PG", table = "t" }\n'))
+
+
+def test_official_flag(tmp_path):
+    m = read_manifest(_write(tmp_path, _one_layer("[layers.provenance]\nofficial = true")))
+    assert m.layers[0].provenance.official
+    assert not read_manifest(_write(tmp_path, _one_layer(), "b.toml")).layers[0].provenance.official

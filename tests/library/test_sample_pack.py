@@ -199,15 +199,9 @@ def test_pack_size_under_5_mib():
     assert total < 5 * 1024 * 1024
 
 
-def test_through_load_library_if_available():
-    import shgeo
+def test_through_load_library():
+    from shgeo import load_library
 
-    load_library = getattr(shgeo, "load_library", None)
-    if load_library is None:
-        try:
-            from shgeo.library.layers import load_library
-        except ImportError:
-            pytest.skip("shgeo.load_library not available yet")
     lib = load_library()
     assert set(PACK_KINDS) <= set(lib.kinds)
     assert lib.is_sample
@@ -215,3 +209,23 @@ def test_through_load_library_if_available():
     assert len(lib.layer("water_source_l1")) == 5
     assert len(lib.layer("groundwater_village")) == 16
     assert set(lib.layer("water_source_l1")["category"]) == WATER_ZONES
+
+
+def test_sources_states_the_terms_of_every_layer():
+    """SOURCES.md names every sample layer with its redistribution terms; AMap outlines are called unclear."""
+    import tomllib
+
+    from shgeo.library.layers import default_manifest_path
+
+    pack = default_manifest_path().parent
+    sources = (pack / "SOURCES.md").read_text(encoding="utf-8")
+    table = sources.split("## Redistribution terms per layer", 1)[1].split("\n## ", 1)[0]
+    data = tomllib.loads((pack / "manifest.toml").read_text(encoding="utf-8"))
+    for entry in data["layers"]:
+        assert f"| `{entry['kind']}` |" in table, entry["kind"]
+        assert entry["provenance"]["licence"]
+    for kind in ("district", "island"):
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{kind}` |"))
+        assert "no clear redistribution grant" in row
+        licence = next(e for e in data["layers"] if e["kind"] == kind)["provenance"]["licence"]
+        assert "no clear redistribution grant" in licence

@@ -94,6 +94,21 @@ def test_sliver_flagged_not_dropped(lib):
     assert _rows(lenient, "1", "redline")["flags"].iloc[0] == ""
 
 
+def test_sliver_defaults_are_one_square_metre_and_half_a_metre(lib):
+    """The default thresholds themselves: a compact 0.98 m² overlap (not thin: 2·area/perimeter ≈ 0.56 m) is
+    flagged by area alone, and a 0.4 m wide strip of 40 m² (2·area/perimeter ≈ 0.4 m) by width alone."""
+    disc = Point(1198.0, 250.0).buffer(0.56, quad_segs=16)  # inside the red line (x ≤ 1200)
+    far = box(1300, 100, 1400, 200)  # outside it: the overlap is the disc, not the whole footprint
+    strip = box(1199.6, 100, 1300, 200)  # 0.4 m of it inside the red line
+    res = overlay(frame([shapely.MultiPolygon([disc, far]), strip]), lib)
+    r1, r2 = _rows(res, "1", "redline"), _rows(res, "2", "redline")
+    assert 0.9 < r1["area_m2"].iloc[0] < 1.0
+    assert 2 * r1["area_m2"].iloc[0] / disc.length > 0.5  # not thin: flagged for its area
+    assert r1["flags"].iloc[0] == POSSIBLE_BOUNDARY_MISMATCH
+    assert r2["area_m2"].iloc[0] == pytest.approx(40.0)
+    assert r2["flags"].iloc[0] == POSSIBLE_BOUNDARY_MISMATCH
+
+
 def test_line_lengths_and_shares(lib):
     res = overlay(frame([LineString([(500, 300), (1500, 300)]),
                          LineString([(1000, 600), (1000, 900)]),  # along the district border
@@ -199,9 +214,11 @@ def test_near_misses_within_radius(lib):
     near = _rows(res, "1", relation="near")
     got = dict(zip(near["kind"], near["distance_m"]))
     assert got["redline"] == pytest.approx(np.hypot(100, 100))
-    assert got["protected_area"] == pytest.approx(300) if "protected_area" in got else True
+    assert "protected_area" not in got  # its corner is 304 m away: beyond the 200 m radius
     assert "water_source_l1" not in got  # 1000 m away: beyond the radius
     assert near["geometry"].isna().all()
+    wider = _rows(overlay(frame([box(1300, 600, 1350, 650)]), lib, search_radius_m=400), "1", relation="near")
+    assert dict(zip(wider["kind"], wider["distance_m"]))["protected_area"] == pytest.approx(np.hypot(50, 300))
     none = overlay(frame([box(1300, 600, 1350, 650)]), lib, search_radius_m=0)
     assert _rows(none, "1", relation="near").empty
 
