@@ -114,7 +114,10 @@ def read_query(data: bytes, name: str = "-") -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except _Repeated as repeated:
-        path = _repeated_path(json.loads(text, object_pairs_hook=_Pairs)) or repeated.key
+        try:   # where it is, if the rest of the file parses
+            path = _repeated_path(json.loads(text, object_pairs_hook=_Pairs)) or repeated.key
+        except (ValueError, RecursionError):
+            path = repeated.key
         raise QueryError(f"given twice in one object of {name} (JSON would keep the last one silently): "
                          "give it once", key=path) from None
     except json.JSONDecodeError as exc:

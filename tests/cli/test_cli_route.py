@@ -257,3 +257,10 @@ def test_end_to_end_refusals_have_no_traceback(tmp_path):
         assert b"Traceback" not in proc.stderr
         codes.append(proc.returncode)
     assert codes == [2, 2, 0]
+
+
+@pytest.mark.parametrize("text", ['{"spatial": {}, "spatial": {}', '{"spatial": {}, "spatial": {}}\x00',
+                                  '[[[{"a": 1, "a": 2}]]', '{"id": 1, "id": 2} {"x"'])
+def test_a_repeated_key_in_an_otherwise_malformed_file_is_refused(text, tmp_path, capsys):
+    """Found by the fuzz test: the repeated key is met before the file turns out malformed."""
+    _one_line_error(*run_bytes(text.encode(), tmp_path, capsys))
