@@ -16,7 +16,7 @@ from functools import lru_cache
 from datetime import date
 from typing import Any
 
-from ._derivation import QUESTION_KEY, Known
+from ._derivation import QUESTION_KEY, Known, follows
 from ._diagram import Diagram
 from ._finding import BODY_KEYS, OUTCOMES, Document, Verdict, clause_sort_key, instantiate, new_finding
 from ._vocabulary import ACTIVITIES, ANSWERS, ASK, LEVEL_ZH, OUTCOME_ZH, statement
@@ -72,7 +72,7 @@ def question(key: str, ask: str | None = None, answers: Iterable[Any] | None = N
 def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date, render: Render,
                  presumed_note: PresumedNote) -> dict[str, Any]:
     """The finding of ``document`` for the decision variables of ``known`` on ``as_of``."""
-    reach = diagram.reach(known.values, known.encoded)
+    reach = diagram.reach(known.values, known.encoded, follows)
     derived: dict[str, dict[str, Any]] = {}
     presumed = []
     for var in reach.used:

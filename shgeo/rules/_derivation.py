@@ -37,7 +37,7 @@ from ._facts import BOOL
 from ._vocabulary import ACTIVITIES, ROUTE_TOKENS, UNIT_ROLES, WORKS
 
 __all__ = ["DECISION_VARIABLES", "IMPLICATIONS", "Known", "LAYOUT", "PRESUMED", "QUESTION_KEY", "SPATIAL_DEFAULTS",
-           "encode", "known_facts"]
+           "encode", "follows", "known_facts"]
 
 #: Spatial keys: a key absent from a given block means "the overlay found nothing".
 SPATIAL_DEFAULTS: dict[str, Any] = {
@@ -161,6 +161,40 @@ class Known:
 
 def _names(names: tuple[str, ...]) -> str:
     return "、".join(names)
+
+
+def _closure(facts: frozenset[tuple[str, Any]]) -> frozenset[tuple[str, Any]]:
+    """``facts`` and every fact that follows from them by :data:`IMPLICATIONS`."""
+    out = set(facts)
+    grew = True
+    while grew:
+        grew = False
+        for premises, key, value, _, _ in IMPLICATIONS:
+            if (key, value) not in out and all(p in out for p in premises) \
+                    and (key, not value) not in out:
+                out.add((key, value))
+                grew = True
+    return frozenset(out)
+
+
+_FOLLOWS: dict[tuple[str, Any], tuple[tuple[str, Any], ...]] = {}
+#: Implications with several premises: an answer brings their conclusion when the others are known.
+_JOINT = tuple((premises, key, value) for premises, key, value, _, _ in IMPLICATIONS if len(premises) > 1)
+
+
+def follows(var: str, value: Any, values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The facts that an answer ``var`` = ``value`` brings with it, given the known ``values``
+    (what :func:`known_facts` would derive from it): for ranking and judging questions."""
+    if not isinstance(value, bool):
+        return ()
+    single = _FOLLOWS.get((var, value))
+    if single is None:
+        single = _FOLLOWS[(var, value)] = tuple(_closure(frozenset({(var, value)})) - {(var, value)})
+    joint = []
+    for premises, key, concluded in _JOINT:
+        if (var, value) in premises and all(p == (var, value) or values.get(p[0]) is p[1] for p in premises):
+            joint += _closure(frozenset({(key, concluded)}))
+    return single + tuple(joint) if joint else single
 
 
 def _later_premise(index: int) -> bool:

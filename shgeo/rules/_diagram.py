@@ -266,15 +266,22 @@ class Diagram:
                 self._mask_verdicts[mask] = out
         return out
 
-    def reach(self, values: Mapping[str, Any], encoded: tuple[int, int] | None = None) -> Reach:
+    def reach(self, values: Mapping[str, Any], encoded: tuple[int, int] | None = None,
+              follows: Follows | None = None) -> Reach:
         """The verdicts reachable from the known ``values`` (``encoded``: their :meth:`Layout.encode`,
-        if already made), the questions that narrow them, the variables read."""
+        if already made), the questions that narrow them, the variables read.
+
+        ``follows(var, value, values)`` names the facts an answer brings with it (derived from it);
+        an answer is then judged with them: the verdicts it leaves are those its own branches and
+        each fact that follows leave."""
         known, bits = encoded or self.layout.encode(values)
         mask, cond, used = self._walk(self.root, known, bits)
         if not mask & (mask - 1):   # one verdict: nothing to ask
             return Reach(self, mask, (), used)
         ranked = []
         for i, masks in cond.items():
+            if follows is not None:
+                masks = self._with_consequences(i, masks, cond, values, follows, known, bits)
             sizes = [m.bit_count() for m in masks]
             if min(sizes) == mask.bit_count():
                 continue   # no answer rules anything out
@@ -285,6 +292,29 @@ class Diagram:
             ranked = [(0.0, 0, i, masks) for i, masks in cond.items()]
         ranked.sort(key=lambda t: t[:3])
         return Reach(self, mask, tuple((i, masks) for _, _, i, masks in ranked), used)
+
+
+    def _with_consequences(self, i: int, masks: tuple[int, ...], cond: dict[int, tuple[int, ...]],
+                           values: Mapping[str, Any], follows: Follows, known: int, bits: int) -> tuple[int, ...]:
+        """The verdicts each answer to variable ``i`` leaves once the facts it brings are added
+        (walked again with them, where they are unknown variables the walk met)."""
+        out = []
+        var, table, index = self.variables[i], self._bits, self._index
+        for value, m in zip(self.domains[i], masks):
+            extra = [(other, implied) for other, implied in follows(var, value, values)
+                     if index.get(other) in cond]
+            if extra:
+                k, b = table[var][value]
+                for other, implied in extra:
+                    pair = table[other][implied]
+                    k |= pair[0]
+                    b |= pair[1]
+                m = self._walk(self.root, known | k, bits | b)[0]
+            out.append(m)
+        return tuple(out)
+
+
+Follows = Callable[[str, Any, Mapping[str, Any]], tuple[tuple[str, Any], ...]]
 
 
 class _Reading(dict):

@@ -53,10 +53,11 @@ ROLE_ZH = {
 WORKS = ("new", "rebuild", "expand", "upgrade", "none")
 WORKS_ZH = {"new": "新建", "rebuild": "改建", "expand": "扩建", "upgrade": "技术改造", "none": "不施工(已建成)"}
 
-#: The categories of 自然保护地 (the national classification: 国家公园, 自然保护区, and
-#: 自然公园 with its kinds, 风景名胜区 among them) — the closed set ``protected_area`` takes.
-PROTECTED_AREA_TYPES = ("国家公园", "自然保护区", "风景名胜区", "自然公园", "森林公园", "地质公园",
-                        "湿地公园", "海洋公园")
+#: The categories of 自然保护地 (中办发〔2019〕42号 二(四): 国家公园, 自然保护区, and 自然公园
+#: with its kinds, 风景名胜区 among them) — the closed set ``protected_area`` takes (the same list
+#: the layer checks use, ``shgeo/library/reference/published.toml``).
+PROTECTED_AREA_TYPES = ("国家公园", "自然保护区", "自然公园", "风景名胜区", "森林公园", "地质公园", "海洋公园",
+                        "湿地公园", "沙漠公园", "草原公园", "水产种质资源保护区")
 
 #: Shanghai's 16 districts, by their official names (``districts``, ``redline_districts``).
 SHANGHAI_DISTRICTS = ("黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区",

@@ -344,3 +344,12 @@ def test_notify_only_lists_no_special_plan_presumption():
     f = _redline({"land": True}, {**LIMITED, "new_construction_land": False, "construction": False})
     assert f["outcome"] == "notify_only"
     assert "special_plan_recognised" not in {p["key"] for p in f["presumed"]}
+
+
+def test_an_answer_is_judged_with_what_follows_from_it():
+    """A patrol at sea without construction whose approvals are not declared: "no sea-use approval"
+    brings "no reclamation, no enclosure" with it (附件) and settles 二(五) — so it is asked first,
+    and the finding says what that answer gives."""
+    f = _redline({"land": False, "sea": True}, {**LIMITED, "construction": False})
+    assert [q["key"] for q in f["questions"]][0] == "sea_island_use"
+    assert "若项目不需要办理用海用岛审批:仅需告知(二(五))。" in f["settled"]["text"]

@@ -101,3 +101,10 @@ def test_what_the_code_refuses_the_schema_refuses(query):
     with pytest.raises(QueryError):
         validate_query(query)
     assert not QUERY.is_valid(query)
+
+
+def test_the_protected_area_categories_are_those_the_layer_checks_know():
+    """A category the layers may carry is one the rules accept (中办发〔2019〕42号 二(四))."""
+    from shgeo.library.published import PROTECTED_CATEGORIES
+
+    assert set(PROTECTED_AREA_TYPES) == set(PROTECTED_CATEGORIES)
