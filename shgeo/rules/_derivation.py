@@ -180,16 +180,19 @@ def _closure(facts: frozenset[tuple[str, Any]]) -> frozenset[tuple[str, Any]]:
 _FOLLOWS: dict[tuple[str, Any], tuple[tuple[str, Any], ...]] = {}
 #: Implications with several premises: an answer brings their conclusion when the others are known.
 _JOINT = tuple((premises, key, value) for premises, key, value, _, _ in IMPLICATIONS if len(premises) > 1)
+_JOINT_VARS = frozenset(k for premises, _, _ in _JOINT for k, _ in premises)
 
 
 def follows(var: str, value: Any, values: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     """The facts that an answer ``var`` = ``value`` brings with it, given the known ``values``
     (what :func:`known_facts` would derive from it): for ranking and judging questions."""
-    if not isinstance(value, bool):
-        return ()
     single = _FOLLOWS.get((var, value))
     if single is None:
+        if not isinstance(value, bool):
+            return ()
         single = _FOLLOWS[(var, value)] = tuple(_closure(frozenset({(var, value)})) - {(var, value)})
+    if var not in _JOINT_VARS:
+        return single
     joint = []
     for premises, key, concluded in _JOINT:
         if (var, value) in premises and all(p == (var, value) or values.get(p[0]) is p[1] for p in premises):

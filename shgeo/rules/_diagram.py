@@ -137,6 +137,7 @@ class Diagram:
         self._leaf_results = [(1 << v, _NO_COND, 0) for v in range(len(self.verdicts))]
         self._memo: dict[tuple[int, int, int], tuple[int, dict[int, tuple[int, ...]], int]] = {}
         self._mask_verdicts: dict[int, tuple[Verdict, ...]] = {}
+        self._mask_memo: dict[tuple[int, int, int], int] = {}
         log.debug("compiled %d nodes, %d verdicts", len(self._var), len(self.verdicts))
 
     def __len__(self) -> int:
@@ -235,22 +236,55 @@ class Diagram:
             return hit
         i = self._var[node]
         parts = [self._walk(kid, known, bits) for kid in self._kids[node]]
-        mask = used = 0
-        for part in parts:
-            mask |= part[0]
-            used |= part[2]
-        cond: dict[int, tuple[int, ...]] = {}
-        for part in parts:
-            for var in part[1]:
-                if var not in cond:
-                    cond[var] = tuple(_or(p[1][var][v] if var in p[1] else p[0] for p in parts)
-                                      for v in range(len(self.domains[var])))
-        cond[i] = tuple(part[0] for part in parts)
-        result = (mask, cond, used)
+        if len(parts) == 2:   # a yes/no variable: the common case, merged pairwise
+            (m0, c0, u0), (m1, c1, u1) = parts
+            cond = {}
+            for var, t0 in c0.items():
+                t1 = c1.get(var)
+                cond[var] = tuple(a | m1 for a in t0) if t1 is None else tuple(a | b for a, b in zip(t0, t1))
+            for var, t1 in c1.items():
+                if var not in c0:
+                    cond[var] = tuple(b | m0 for b in t1)
+            cond[i] = (m0, m1)
+            result = (m0 | m1, cond, u0 | u1)
+        else:
+            mask = used = 0
+            for part in parts:
+                mask |= part[0]
+                used |= part[2]
+            cond = {}
+            for part in parts:
+                for var in part[1]:
+                    if var not in cond:
+                        cond[var] = tuple(_or(p[1][var][v] if var in p[1] else p[0] for p in parts)
+                                          for v in range(len(self.domains[var])))
+            cond[i] = tuple(part[0] for part in parts)
+            result = (mask, cond, used)
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
         memo[key] = result
         return result
+
+    def _mask(self, node: int, known: int, bits: int) -> int:
+        """The verdicts reachable below ``node`` (as :meth:`_walk`, without the questions)."""
+        var, kids_of, offsets = self._var, self._kids, self._offsets
+        while node >= 0 and known >> var[node] & 1:
+            i = var[node]
+            kids = kids_of[node]
+            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
+        if node < 0:
+            return 1 << (-1 - node)
+        supp_k, supp_v = self._supp[node]
+        key = (node, known & supp_k, bits & supp_v)
+        hit = self._mask_memo.get(key)
+        if hit is None:
+            hit = 0
+            for kid in kids_of[node]:
+                hit |= self._mask(kid, known, bits)
+            if len(self._mask_memo) >= _MEMO_LIMIT:
+                self._mask_memo.clear()
+            self._mask_memo[key] = hit
+        return hit
 
     def verdicts_of(self, mask: int) -> tuple[Verdict, ...]:
         """The verdicts of the bits set in ``mask``."""
@@ -309,7 +343,7 @@ class Diagram:
                     pair = table[other][implied]
                     k |= pair[0]
                     b |= pair[1]
-                m = self._walk(self.root, known | k, bits | b)[0]
+                m = self._mask(self.root, known | k, bits | b)
             out.append(m)
         return tuple(out)
 
