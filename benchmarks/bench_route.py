@@ -127,6 +127,17 @@ def run(tree: Path, queries_file: Path, repeat: int) -> dict:
     return best
 
 
+def _reference(n: int = 3000) -> tuple[float, float]:
+    """µs per ``sum(range(1000))`` (wall, CPU), best of 3: how fast this machine runs Python right now."""
+    best = (float("inf"), float("inf"))
+    for _ in range(3):
+        w, c = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            sum(range(1000))
+        best = min(best, ((time.perf_counter() - w) / n * 1e6, (time.process_time() - c) / n * 1e6))
+    return best
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=10_000, help="distinct queries per workload")
@@ -163,9 +174,11 @@ def main(argv: list[str] | None = None) -> None:
             cur = min((first, second), key=lambda r: r["wall_s"])
             rows.append((name, cur, base, time.perf_counter() - t0))
     load_after = os.getloadavg()
+    reference = _reference()
 
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
-          f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+          f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; "
+          f"reference loop sum(range(1000)): {reference[0]:.1f} µs wall, {reference[1]:.1f} µs CPU")
     print(f"{'workload':<11} {'current calls/s':>16} {'(CPU)':>9} {'baseline calls/s':>17} {'(CPU)':>9} "
           f"{'ratio':>8} {'(CPU)':>8}")
     for name, cur, base, _ in rows:

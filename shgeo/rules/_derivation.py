@@ -49,6 +49,7 @@ SPATIAL_DEFAULTS: dict[str, Any] = {
 _SPATIAL_BOOLS = ("redline", "core_zone", "land", "sea", "island")
 _SPATIAL_LISTS = ("protected_area", "water_source_l1", "groundwater_village")
 _ANNEX = frozenset(ACTIVITIES[:9])
+_ROLE_VARS = tuple((role, f"unit_roles.{role}") for role in UNIT_ROLES)
 
 #: The decision variables the rules of both regulations read, and their values: the query's keys,
 #: or readings of them — ``protected_area``, ``water_source_l1``, ``groundwater_village``: some is hit;
@@ -283,17 +284,15 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
         value = sp[key]
         if value is not None:
             values[key] = len(value) > 0
-    for key, value in project.items():
-        if value is not None:
-            values[key] = value
+    values.update({key: value for key, value in project.items() if value is not None})
     activity = project.get("activity")
     if activity is not None:
         values["activity"] = "annex" if activity in _ANNEX else activity
     roles = project.get("unit_roles")
     if roles is not None:
-        values.pop("unit_roles")
-        for role in UNIT_ROLES:
-            values[f"unit_roles.{role}"] = role in roles
+        del values["unit_roles"]
+        for role, var in _ROLE_VARS:
+            values[var] = role in roles
     confirmed = frozenset(values.pop("confirmed_route", None) or ())
     derived = _derive(values)
     if "redline" not in values and sp["redline"] is not None:

@@ -744,8 +744,9 @@ def render(verdict: Verdict, ctx: Context) -> dict[str, Any]:
             presumed_note=presumed_note, alternatives=alternatives)
     extra, cites = _wording(verdict, known)
     derived = ctx.derived
-    body = _GREENING.get(verdict.duties and next((d for d in verdict.duties if d.endswith(".自然保护地")), None))
-    if body is not None:
+    greening = next((d for d in verdict.duties if d in _GREENING), None)
+    if greening is not None:
+        body = _GREENING[greening]
         protected = "、".join(known.spatial.get("protected_area") or ())
         derived = derived + [{"key": f"consult_{body[0]}", "value": True, "from": f"spatial.protected_area ({protected})",
                               "basis": f"项目涉及自然保护地({protected}),须征求{body[0]}意见({body[1]})"}]
