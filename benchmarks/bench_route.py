@@ -39,20 +39,14 @@ import time
 from io import BytesIO
 from pathlib import Path
 
+from shgeo.rules.decision import PROJECT_KEYS
+from shgeo.rules.groundwater import UNIT_ROLES, WORKS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DISTRICTS = ["崇明区", "宝山区", "浦东新区", "金山区", "奉贤区", "青浦区", "松江区", "嘉定区"]
-PROJECT_BOOLS = (
-    "annex_conditions_met", "national_major", "within_major_scope", "new_construction_land",
-    "sea_island_use", "construction", "planning_permit", "existing_site_or_repair",
-    "new_overhead_line", "open_cut_underground", "underground_exit_or_vent", "temporary_land",
-    "special_plan_recognised", "changed_since_special_plan", "state_council_sea",
-    "new_reclamation", "new_enclosure", "new_island_use", "island_low_impact",
-    "expands_existing_energy_facility", "water_supply_related", "may_pollute", "has_polluted",
-)
-WORKS = ("new", "rebuild", "expand", "upgrade", "none")
-ROLES = ("enterprise", "key_groundwater_discharger", "soil_key_supervised", "fuel_station_or_depot",
-         "polluter", "land_user")
+#: The project facts a query may declare (cross_district apart: derived from the districts).
+PROJECT_BOOLS = tuple(k for k, kind in PROJECT_KEYS.items() if kind == "bool" and k != "cross_district")
 VILLAGES = ["310151101201", "310151101202", "310120101201", "310114501213"]
 
 #: Runs inside the subprocess: import route from the tree on sys.path[0], time it over the queries.
@@ -97,7 +91,7 @@ def make_queries(n: int, declared: float, seed: int) -> list[dict]:
         if rng.random() < declared:
             project["works"] = rng.choice(WORKS)
         if rng.random() < declared:
-            project["unit_roles"] = rng.sample(ROLES, rng.choice((0, 1, 1, 2)))
+            project["unit_roles"] = rng.sample(UNIT_ROLES, rng.choice((0, 1, 1, 2)))
         query = {"spatial": spatial, "project": project}
         key = json.dumps(query, sort_keys=True, ensure_ascii=False)
         if key not in seen:

@@ -14,6 +14,7 @@ import jinja2
 
 from ..library.kinds import KINDS
 from ..rules import ASK
+from ..rules import OUTCOME_ZH as RULES_OUTCOME_ZH
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..records import ScreenRecord
@@ -33,18 +34,8 @@ __all__ = [
 #: The banner on every page made with sample layers.
 SAMPLE_BANNER = "样例数据——不得用于正式审查 / SAMPLE DATA — not for official screening"
 
-OUTCOME_ZH = {
-    "prohibited": "禁止",
-    "prohibited_in_principle": "原则上禁止",
-    "recognition_required": "须开展允许有限人为活动认定",
-    "already_recognised": "已取得认定意见（无需重复论证）",
-    "notify_only": "仅需告知",
-    "major_project_occupation": "国家重大项目占用生态保护红线",
-    "obligations": "须履行管控要求",
-    "exempt": "豁免",
-    "not_applicable": "不适用",
-    "needs_information": "需补充信息",
-}
+#: Each outcome in Chinese (the rules' own labels, as the findings' texts use them).
+OUTCOME_ZH = dict(RULES_OUTCOME_ZH)
 
 #: What each outcome means for the reviewer, in one sentence (heads each finding's route).
 OUTCOME_SENTENCE_ZH = {

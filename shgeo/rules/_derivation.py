@@ -330,26 +330,30 @@ def encode(values: dict[str, Any], confirmed: frozenset[str] | set[str]) -> tupl
     return known | _UNCONFIRMED[0], bits
 
 
+_MAJOR_BASIS = {
+    "major_land": "国家重大项目占用陆域生态保护红线、不涉及海域和无居民海岛:按三(一)第一款办理用地审批",
+    "major_sea": "国家重大项目不涉及陆域、占用海域或无居民海岛中的生态保护红线:按用海用岛审批办理(三)",
+}
+
+
+def _major_reading(values: dict[str, Any], derived: dict[str, dict[str, Any]], var: str, approval: str,
+                   footprint: bool | None) -> None:
+    """三's ``var``: the ``approval`` declared (or derived), else the ``footprint`` when it points one way."""
+    declared = values.get(approval)
+    if declared is not None:
+        values[var] = declared
+        if approval in derived:
+            derived[var] = derived[approval]
+    elif footprint is not None:
+        values[var] = footprint
+        derived[var] = {"key": approval, "value": footprint, "from": "spatial.land, spatial.sea, spatial.island",
+                        "basis": _MAJOR_BASIS[var]}
+
+
 def _major_readings(values: dict[str, Any], derived: dict[str, dict[str, Any]]) -> None:
-    """三: which procedures a national major project takes (``major_land``, ``major_sea``)."""
+    """三: which procedures a national major project takes (``major_land``, ``major_sea``): land
+    only → the land procedure; sea or island only → the sea procedure; both → asked."""
     land, sea, island = values.get("land"), values.get("sea"), values.get("island")
     seaish = True if (sea or island) else (False if sea is False and island is False else None)
-    ncl, siu = values.get("new_construction_land"), values.get("sea_island_use")
-    if ncl is not None:
-        values["major_land"] = ncl
-        if "new_construction_land" in derived:
-            derived["major_land"] = derived["new_construction_land"]
-    elif seaish is False and land is not None:
-        values["major_land"] = land
-        derived["major_land"] = {
-            "key": "new_construction_land", "value": land, "from": "spatial.land, spatial.sea, spatial.island",
-            "basis": "国家重大项目占用陆域生态保护红线、不涉及海域和无居民海岛:按三(一)第一款办理用地审批"}
-    if siu is not None:
-        values["major_sea"] = siu
-        if "sea_island_use" in derived:
-            derived["major_sea"] = derived["sea_island_use"]
-    elif land is False and seaish is not None:
-        values["major_sea"] = seaish
-        derived["major_sea"] = {
-            "key": "sea_island_use", "value": seaish, "from": "spatial.land, spatial.sea, spatial.island",
-            "basis": "国家重大项目不涉及陆域、占用海域或无居民海岛中的生态保护红线:按用海用岛审批办理(三)"}
+    _major_reading(values, derived, "major_land", "new_construction_land", land if seaish is False else None)
+    _major_reading(values, derived, "major_sea", "sea_island_use", seaish if land is False else None)

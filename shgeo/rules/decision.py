@@ -170,19 +170,19 @@ def _unknown_key(qkey: str, expected: Any) -> QueryError:
     return QueryError(f"unknown key; expected one of {', '.join(expected)}", key=qkey)
 
 
-def _check_spatial(block: Any) -> dict[str, Any]:
+def _check_block(name: str, block: Any, checks: dict[str, Any], expected: Mapping[str, str]) -> dict[str, Any]:
+    """Check the ``spatial`` or ``project`` block: every key known, every value of its type and set."""
     if not isinstance(block, Mapping):
-        raise QueryError(f"expected an object, got {_type_name(block)}", key="spatial")
+        raise QueryError(f"expected an object, got {_type_name(block)}", key=name)
     out: dict[str, Any] = {}
     for key, value in block.items():
-        check = _SPATIAL_CHECKS.get(key)
+        check = checks.get(key)
         if check is None:
-            raise _unknown_key(f"spatial.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}",
-                               SPATIAL_KEYS)
+            raise _unknown_key(f"{name}.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}", expected)
         if value is None or (check is _check_bool and (value is True or value is False)):
             out[key] = value   # the common cases, without building the key's name
         else:
-            out[key] = check(f"spatial.{key}", value)
+            out[key] = check(f"{name}.{key}", value)
     return out
 
 
@@ -217,22 +217,6 @@ _PROJECT_CHECKS = {
     "unit_roles": lambda k, v: _check_str_list(k, v, "unit_roles"),
     "confirmed_route": _check_confirmed,
 }
-
-
-def _check_project(block: Any) -> dict[str, Any]:
-    if not isinstance(block, Mapping):
-        raise QueryError(f"expected an object, got {_type_name(block)}", key="project")
-    out: dict[str, Any] = {}
-    for key, value in block.items():
-        check = _PROJECT_CHECKS.get(key)
-        if check is None:
-            raise _unknown_key(f"project.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}",
-                               PROJECT_KEYS)
-        if value is None or (check is _check_bool and (value is True or value is False)):
-            out[key] = value   # the common cases, without building the key's name
-        else:
-            out[key] = check(f"project.{key}", value)
-    return out
 
 
 def _check_date(key: str, value: Any) -> date | None:
@@ -282,8 +266,8 @@ def validate_query(query: Any) -> dict[str, Any]:
             raise _unknown_key(_shown(key)[1:-1] if isinstance(key, str) else _shown(key), _TOP_KEYS)
     spatial, project = query.get("spatial"), query.get("project")
     return {
-        "spatial": _check_spatial({} if spatial is None else spatial),
-        "project": _check_project({} if project is None else project),
+        "spatial": _check_block("spatial", {} if spatial is None else spatial, _SPATIAL_CHECKS, SPATIAL_KEYS),
+        "project": _check_block("project", {} if project is None else project, _PROJECT_CHECKS, PROJECT_KEYS),
         "as_of": _check_date("as_of", query.get("as_of")),
         "id": _check_id(query.get("id")),
     }

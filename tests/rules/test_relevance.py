@@ -23,21 +23,14 @@ from hypothesis import strategies as st
 
 from shgeo.rules._derivation import PRESUMED, known_facts
 from shgeo.rules._vocabulary import UNIT_ROLES, WORKS
-from shgeo.rules.decision import route, validate_query
+from shgeo.rules.decision import PROJECT_KEYS, route, validate_query
 
 DAY = date(2025, 6, 1)
 
 _BOOL = st.booleans()
 
-#: Project keys generated (confirmed_route apart: it is an answer to the text, not a fact).
-PROJECT_BOOLS = (
-    "annex_conditions_met", "national_major", "within_major_scope", "new_construction_land",
-    "sea_island_use", "construction", "planning_permit", "existing_site_or_repair",
-    "new_overhead_line", "open_cut_underground", "underground_exit_or_vent", "temporary_land",
-    "special_plan_recognised", "changed_since_special_plan", "state_council_sea",
-    "new_reclamation", "new_enclosure", "new_island_use", "island_low_impact",
-    "expands_existing_energy_facility", "water_supply_related", "may_pollute", "has_polluted",
-)
+#: Project facts generated (confirmed_route apart: an answer to the text; cross_district: derived).
+PROJECT_BOOLS = tuple(k for k, kind in PROJECT_KEYS.items() if kind == "bool" and k != "cross_district")
 
 #: Values the oracle tries for an unknown key (activity 1 stands for every 附件 category).
 TRIALS = {
