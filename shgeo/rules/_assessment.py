@@ -75,7 +75,7 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
     reach = diagram.reach(known.values, known.encoded, follows)
     derived: dict[str, dict[str, Any]] = {}
     presumed = []
-    for var in reach.used:
+    for var in reach.used_among(known.noted):   # the derived and presumed facts the rules read
         entry = known.derived.get(var)
         if entry is not None and entry["key"] not in derived:
             derived[entry["key"]] = dict(entry)

@@ -159,6 +159,15 @@ class Known:
     confirmed: frozenset[str] = frozenset()
     encoded: tuple[int, int] = (0, 0)
 
+    @property
+    def noted(self) -> int:
+        """Known-bits of the derived and presumed variables (those a finding lists when its rules read them)."""
+        bits, index = 0, LAYOUT.index
+        for var in (*self.derived, *self.presumed):
+            if var in index:
+                bits |= 1 << index[var]
+        return bits
+
 
 def _names(names: tuple[str, ...]) -> str:
     return "、".join(names)

@@ -73,7 +73,11 @@ class Reach:
 
     @property
     def used(self) -> tuple[str, ...]:
-        names, used, out = self._diagram.variables, self._used, []
+        return self.used_among(-1)
+
+    def used_among(self, mask: int) -> tuple[str, ...]:
+        """The variables read that are among the known-bits ``mask`` (in layout order)."""
+        names, used, out = self._diagram.variables, self._used & mask, []
         while used:
             low = used & -used
             out.append(names[low.bit_length() - 1])
