@@ -210,6 +210,9 @@ def follows(var: str, value: Any, values: dict[str, Any]) -> tuple[tuple[str, An
     return single + tuple(joint) if joint else single
 
 
+follows.reads = tuple(sorted(_JOINT_VARS))   # type: ignore[attr-defined]  # what it consults in ``values``
+
+
 def _later_premise(index: int) -> bool:
     """Whether what implication ``index`` derives is a premise of an earlier one (another pass needed)."""
     _, key, value, _, _ = IMPLICATIONS[index]

@@ -142,6 +142,7 @@ class Diagram:
         self._memo: dict[tuple[int, int, int], tuple[int, dict[int, tuple[int, ...]], int]] = {}
         self._mask_verdicts: dict[int, tuple[Verdict, ...]] = {}
         self._mask_memo: dict[tuple[int, int, int], int] = {}
+        self._reach_memo: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]] = {}
         log.debug("compiled %d nodes, %d verdicts", len(self._var), len(self.verdicts))
 
     def __len__(self) -> int:
@@ -313,13 +314,37 @@ class Diagram:
         an answer is then judged with them: the verdicts it leaves are those its own branches and
         each fact that follows leave."""
         known, bits = encoded or self.layout.encode(values)
-        mask, cond, used = self._walk(self.root, known, bits)
-        if not mask & (mask - 1):   # one verdict: nothing to ask
-            return Reach(self, mask, (), used)
+        node, used = self.root, 0
+        var, kids_of, offsets = self._var, self._kids, self._offsets
+        while node >= 0 and known >> var[node] & 1:   # known variables: follow the branch
+            i = var[node]
+            used |= 1 << i
+            kids = kids_of[node]
+            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
+        if node < 0:   # one verdict: nothing to ask
+            return Reach(self, 1 << (-1 - node), (), used)
+        # below the first unknown variable: the verdicts and questions depend only on the facts this
+        # part of the diagram reads (and those ``follows`` consults), so they are memoised on them
+        supp_k, supp_v = self._supp[node]
+        context = tuple(values.get(v) for v in getattr(follows, "reads", ())) if follows else None
+        key = (node, known & supp_k, bits & supp_v, context)
+        hit = self._reach_memo.get(key)
+        if hit is None:
+            hit = self._questions(node, known, bits, values, follows)
+            if len(self._reach_memo) >= _MEMO_LIMIT:
+                self._reach_memo.clear()
+            self._reach_memo[key] = hit
+        mask, ranked, below = hit
+        return Reach(self, mask, ranked, used | below)
+
+    def _questions(self, node: int, known: int, bits: int, values: Mapping[str, Any],
+                   follows: Follows | None) -> tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]:
+        """(verdicts, ranked questions with the verdicts each answer leaves, variables read) below ``node``."""
+        mask, cond, used = self._branch(node, known, bits)
         ranked = []
         for i, masks in cond.items():
             if follows is not None:
-                masks = self._with_consequences(i, masks, cond, values, follows, known, bits)
+                masks = self._with_consequences(i, masks, cond, values, follows, node, known, bits)
             sizes = [m.bit_count() for m in masks]
             if min(sizes) == mask.bit_count():
                 continue   # no answer rules anything out
@@ -329,11 +354,11 @@ class Diagram:
             # combination): ask every variable met
             ranked = [(0.0, 0, i, masks) for i, masks in cond.items()]
         ranked.sort(key=lambda t: t[:3])
-        return Reach(self, mask, tuple((i, masks) for _, _, i, masks in ranked), used)
-
+        return mask, tuple((i, masks) for _, _, i, masks in ranked), used
 
     def _with_consequences(self, i: int, masks: tuple[int, ...], cond: dict[int, tuple[int, ...]],
-                           values: Mapping[str, Any], follows: Follows, known: int, bits: int) -> tuple[int, ...]:
+                           values: Mapping[str, Any], follows: Follows, node: int, known: int,
+                           bits: int) -> tuple[int, ...]:
         """The verdicts each answer to variable ``i`` leaves once the facts it brings are added
         (walked again with them, where they are unknown variables the walk met)."""
         out = []
@@ -347,7 +372,7 @@ class Diagram:
                     pair = table[other][implied]
                     k |= pair[0]
                     b |= pair[1]
-                m = self._mask(self.root, known | k, bits | b)
+                m = self._mask(node, known | k, bits | b)
             out.append(m)
         return tuple(out)
 

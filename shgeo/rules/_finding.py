@@ -153,7 +153,7 @@ def load_document(resource: str) -> Document:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=True)
 class Verdict:
     """What a regulation decides for one assignment of its decision variables.
 
@@ -182,6 +182,13 @@ class Verdict:
     candidates: tuple[str, ...] = ()
     asks: tuple[tuple[str, str], ...] = ()
     open_lists: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # verdicts key caches (templates, wordings): hash once
+        object.__setattr__(self, "_hash", hash((self.kind, self.signature())))
+
+    def __hash__(self) -> int:
+        return self._hash   # type: ignore[attr-defined]
 
     def signature(self) -> tuple[Any, ...]:
         """Everything the verdict decides (all fields but ``kind``)."""
