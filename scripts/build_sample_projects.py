@@ -1,10 +1,22 @@
-"""Build data/sample/projects/sample_projects.gpkg: the sample projects of the README's first command.
+"""Build data/sample/projects/: the sample projects of the README's first command.
 
-Twelve illustrative project footprints (EPSG:4490, CGCS2000 lon/lat) placed
-against the sample layer pack so that each one reaches a different route
-under 沪府办发〔2025〕8号 and 沪环规〔2025〕1号, with the attribute table a
-planner would fill in (Chinese field names, 是/否 values).  They are made up:
-SAMPLE DATA — not for official screening.
+``sample_projects.gpkg``: twelve illustrative project footprints (EPSG:4490,
+CGCS2000 lon/lat) placed against the sample layer pack so that each one
+reaches a different route under 沪府办发〔2025〕8号 and 沪环规〔2025〕1号, with the
+attribute table a planner would fill in (Chinese field names, 是/否 values).
+
+Three more projects in the files Shanghai projects arrive in, CGCS2000
+Gauss-Krüger with the zone prefix, no attributes (the route needs them: the
+report asks):
+
+* ``SP13.txt`` — a 界址点坐标交换格式 file in GBK (two parcels, one with a hole),
+  3° zone 40 (EPSG:4528), in the 黄浦江上游 red line;
+* ``SP14.dxf`` — a CAD drawing (DXF R2000, code page ANSI_936/GBK, layer 用地红线),
+  zone 40, in the 横桥村 groundwater control village;
+* ``SP15.xlsx`` — a coordinate table (title row, 地块编号/圈号/点号/X/Y),
+  3° zone 41 (EPSG:4529), in 浦东 clear of every zone.
+
+They are made up: SAMPLE DATA — not for official screening.
 
 Run from the repository root:  python scripts/build_sample_projects.py
 The expected outcome of each project is checked by tests/test_screen.py.
@@ -14,9 +26,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ezdxf
 import geopandas as gpd
+import pyproj
 import shapely
-from shapely.geometry import LineString, box
+from openpyxl import Workbook
+from shapely.geometry import LineString, Polygon, box
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "sample" / "projects" / "sample_projects.gpkg"
@@ -177,15 +192,90 @@ PROJECTS = [
 ]
 
 
+# --------------------------------------------------------------------------- survey files
+
+
+def _gk(geom: shapely.Geometry, epsg: int) -> list[list[tuple[float, float]]]:
+    """The rings (exterior first, not closed) of a lon/lat polygon in Gauss-Krüger *epsg*, to the millimetre."""
+    to_gk = pyproj.Transformer.from_crs(4490, epsg, always_xy=True)
+    rings = [geom.exterior, *geom.interiors]
+    return [[(round(x, 3), round(y, 3)) for x, y in zip(*to_gk.transform(*ring.xy))][:-1] for ring in rings]
+
+
+def _square_with_hole(area: shapely.Geometry, half: float) -> Polygon:
+    outer = _in(area, half)
+    hole = outer.centroid.buffer(half / 4, quad_segs=1)  # a diamond: a pond kept out of the parcel
+    return Polygon(outer.exterior.coords, [hole.exterior.coords])
+
+
+def _txt_parcel(pid: str, name: str, use: str, rings: list[list[tuple[float, float]]]) -> list[str]:
+    """One parcel of an exchange txt: header, then 点号,圈号,X(north),Y(east), each ring closed."""
+    lines, k = [], 1
+    for qh, ring in enumerate(rings, start=1):
+        first = k
+        for e, n in ring:
+            lines.append(f"J{k},{qh},{n:.3f},{e:.3f}")
+            k += 1
+        lines.append(f"J{first},{qh},{ring[0][1]:.3f},{ring[0][0]:.3f}")
+    area = Polygon(rings[0], rings[1:]).area / 10_000
+    return [f"{len(lines)},{area:.4f},{pid},{name},面,,{use},,@"] + lines
+
+
+def _write_txt(path: Path) -> None:
+    land = _red_land("SH-HX-007")
+    a = _square_with_hole(land, 0.0015)
+    b = _in(land.difference(a.buffer(0.002)), 0.001)
+    header = ["[属性描述]", "格式版本号=1.01", "数据产生单位=某某测绘有限公司（样例）", "数据产生日期=2025-05-20",
+              "坐标系=2000国家大地坐标系", "几度分带=3", "投影类型=高斯克吕格", "计量单位=米", "带号=40", "精度=0.001",
+              "转换参数=,,,,,,", "[地块坐标]"]
+    body = _txt_parcel("DK01", "泵站用地", "公用设施用地", _gk(a, 4528)) + \
+        _txt_parcel("DK02", "管理用房用地", "公用设施用地", _gk(b, 4528))
+    path.write_bytes(("\r\n".join(header + body) + "\r\n").encode("gbk"))
+
+
+def _write_dxf(path: Path) -> None:
+    village = _feature("groundwater_village", "310120109240")
+    site = _in(village, 0.0012)
+    doc = ezdxf.new("R2000")
+    doc.encoding = "gbk"  # $DWGCODEPAGE ANSI_936: how Chinese CAD writes R2000 drawings
+    doc.layers.add("用地红线", color=1)
+    doc.layers.add("标注")
+    msp = doc.modelspace()
+    [ring] = _gk(site, 4528)
+    msp.add_lwpolyline(ring, close=True, dxfattribs={"layer": "用地红线"})
+    msp.add_text("横桥村厂房扩建用地红线（样例）", dxfattribs={"layer": "标注", "height": 5}).set_placement(ring[0])
+    doc.saveas(path)
+
+
+def _write_xlsx(path: Path) -> None:
+    site = box(121.615, 31.205, 121.619, 31.208)  # 浦东 张江, east of 121.5°E: 3° zone 41
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "界址点坐标"
+    ws.append(["浦东张江某研发楼项目用地界址点坐标表（样例数据）"])
+    ws.append(["坐标系：2000国家大地坐标系，3度带，带号41"])
+    ws.append(["地块编号", "地块名称", "圈号", "点号", "X坐标(m)", "Y坐标(m)"])
+    [ring] = _gk(site, 4529)
+    for k, (e, n) in enumerate(ring, start=1):
+        first = k == 1
+        ws.append(["ZJ-01" if first else None, "研发楼用地" if first else None, 1, f"J{k}", n, e])
+    wb.save(path)
+
+
+SURVEY_FILES = {"SP13.txt": _write_txt, "SP14.dxf": _write_dxf, "SP15.xlsx": _write_xlsx}
+
+
 def build() -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(PROJECTS, columns=[*FIELDS, "geometry"], geometry="geometry", crs="EPSG:4490")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     if OUT.exists():
         OUT.unlink()
     gdf.to_file(OUT, layer="projects", driver="GPKG")
+    for name, write in SURVEY_FILES.items():
+        write(OUT.parent / name)
     return gdf
 
 
 if __name__ == "__main__":
     frame = build()
-    print(f"wrote {OUT} ({len(frame)} projects)")
+    print(f"wrote {OUT} ({len(frame)} projects) and {', '.join(SURVEY_FILES)}")

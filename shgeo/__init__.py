@@ -18,12 +18,15 @@ from .errors import (
     CRSError,
     ExtentError,
     FootprintError,
+    InputFormatError,
     LayerError,
+    LocalGridError,
     ManifestError,
     QueryError,
     RuleConflictError,
     ShgeoError,
     UnknownKindError,
+    UnsupportedFileError,
 )
 from .inputs import read_footprints, read_vector
 from .library import CONTROL_VILLAGES, LayerLibrary, LayerSource, load_library, read_manifest, select_control_villages
@@ -65,6 +68,9 @@ __all__ = [
     "CRSError",
     "ExtentError",
     "FootprintError",
+    "InputFormatError",
+    "UnsupportedFileError",
+    "LocalGridError",
     "QueryError",
     "RuleConflictError",
     "UnknownKindError",

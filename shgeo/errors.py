@@ -18,9 +18,14 @@ __all__ = [
     "CRSError",
     "ExtentError",
     "FootprintError",
+    "InputFormatError",
+    "UnsupportedFileError",
+    "LocalGridError",
     "QueryError",
     "RuleConflictError",
+    "OutputFolderError",
     "UnknownKindError",
+    "option",
 ]
 
 
@@ -28,19 +33,30 @@ class ShgeoError(Exception):
     """Base class of every error shgeo raises on purpose."""
 
 
-def _where(path: str | Path | None, layer: str | None = None, feature: object = None) -> str:
+def _where(path: str | Path | None, layer: str | None = None, feature: object = None, line: int | None = None,
+           feature_kind: str = "feature") -> str:
     parts = []
     if path is not None:
         parts.append(str(path))
+    if line is not None:
+        parts.append(f"line {line}")
     if layer:
         parts.append(f"layer {layer!r}")
     if feature is not None:
-        parts.append(f"feature {feature!r}")
+        parts.append(f"{feature_kind} {feature!r}")
     return ": ".join([", ".join(parts)]) if parts else ""
 
 
 class _Located(ShgeoError):
-    """An error tied to a file, and optionally a layer and feature in it."""
+    """An error tied to a file, and optionally a line, layer and feature in it.
+
+    ``line`` is the 1-based line of a text file (or row of a spreadsheet);
+    ``feature_kind`` names what ``feature`` is (``"parcel"``, ``"entity"``,
+    ``"row"``; default ``"feature"``).
+    """
+
+    line: int | None = None
+    feature_kind: str = "feature"
 
     def __init__(
         self,
@@ -50,17 +66,22 @@ class _Located(ShgeoError):
         layer: str | None = None,
         feature: object = None,
         hint: str | None = None,
+        line: int | None = None,
+        feature_kind: str = "feature",
     ) -> None:
         self.path = Path(path) if path is not None else None
         self.layer = layer
         self.feature = feature
         self.hint = hint
         self.reason = message
-        where = _where(path, layer, feature)
+        self.line = line
+        self.feature_kind = feature_kind
+        where = _where(path, layer, feature, line, feature_kind)
         text = f"{where}: {message}" if where else message
         if hint:
             text = f"{text} — {hint}"
-        super().__init__(text)
+        # text quoted from a broken file may hold lone surrogates (undecodable bytes): they cannot be printed
+        super().__init__(text.encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
 class ManifestError(_Located, ValueError):
@@ -133,12 +154,42 @@ class FootprintError(_Located, ValueError):
     """A project footprint cannot be screened (unreadable, empty geometry, bad type …)."""
 
 
+class InputFormatError(FootprintError):
+    """A footprint file breaks the rules of its format: a malformed line, an unclosed ring, a bad count …
+
+    The message names the file, the line and the parcel, entity or row.
+    """
+
+
+class UnsupportedFileError(FootprintError):
+    """A file type shgeo cannot read (DWG, .xls …); the hint says what to save it as."""
+
+
+class LocalGridError(CRSError):
+    """Coordinates are in a local (city) grid, not a national Gauss-Krüger system: never screened as if they were."""
+
+
+def option(name: str, value: object = None) -> str:
+    """How to set option *name* (its Python keyword), for hints: both the command-line and the Python form.
+
+    ``option("encoding", "GBK")`` is ``"--encoding GBK (encoding='GBK' in Python)"``.
+    """
+    flag = "--" + name.replace("_", "-")
+    if value is None:
+        return f"{flag} ({name}= in Python)"
+    return f"{flag} {value} ({name}={value!r} in Python)"
+
+
 class QueryError(ShgeoError, ValueError):
     """A decision-interface query is malformed: unknown key, wrong type, bad value."""
 
     def __init__(self, message: str, *, key: str | None = None) -> None:
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
+
+
+class OutputFolderError(ShgeoError, OSError):
+    """An output folder shgeo must not write into: not its own, or in use by another run."""
 
 
 class RuleConflictError(ShgeoError, RuntimeError):

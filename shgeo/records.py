@@ -4,6 +4,12 @@
 (JSON, tables, GeoDataFrames); they import nothing from the output stage.
 The public :class:`shgeo.ProjectResult` and :class:`shgeo.ScreenResult`
 (:mod:`shgeo.results`) add maps and saving on top.
+
+A record keeps its footprint as a shapely geometry and its overlaps as rows of
+the run's hit table; the one-row ``footprint`` GeoDataFrame and the
+``overlaps`` GeoDataFrame are built when first asked for (a batch of ten
+thousand projects does not pay for twenty thousand small frames it never
+reads).
 """
 
 from __future__ import annotations
@@ -15,30 +21,79 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from ._version import __version__
 from .crs import WORKING_CRS
 from .errors import ShgeoError
 
-__all__ = ["ProjectRecord", "ScreenRecord"]
+__all__ = ["ProjectRecord", "ScreenRecord", "HitTable", "HitRows"]
 
 
-@dataclass
+class HitTable:
+    """A run's hit table (GeoDataFrame, WORKING_CRS, rows grouped by footprint) shared by many projects.
+
+    Columns are turned into Python lists once, on first use, so that reading
+    one project's rows costs a slice, not a pandas lookup.
+    """
+
+    def __init__(self, frame: gpd.GeoDataFrame) -> None:
+        self.frame = frame
+        self._lists: dict[str, list[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"frame": self.frame, "_lists": {}}
+
+    def column(self, name: str) -> list[Any] | None:
+        """Column *name* as a list (None if the table has no such column)."""
+        if name not in self._lists:
+            if name not in self.frame.columns:
+                return None
+            self._lists[name] = self.frame[name].tolist()
+        return self._lists[name]
+
+
+@dataclass(frozen=True)
+class HitRows:
+    """Rows ``start:stop`` of a run's :class:`HitTable`: one project's overlaps and near misses."""
+
+    table: HitTable
+    start: int
+    stop: int
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def column(self, name: str) -> list[Any]:
+        """The values of column *name* for these rows (Nones if the table has no such column)."""
+        values = self.table.column(name)
+        return [None] * len(self) if values is None else values[self.start:self.stop]
+
+    def frame(self) -> gpd.GeoDataFrame:
+        """These rows as their own GeoDataFrame (index 0…n-1)."""
+        return self.table.frame.iloc[self.start:self.stop].reset_index(drop=True)
+
+
+@dataclass(eq=False)
 class ProjectRecord:
     """One project's screening: facts, overlaps, findings; or why it could not be screened."""
 
     project_id: str
     name: str | None = None
     source: str | None = None
-    #: one-row GeoDataFrame in WORKING_CRS (None if the file could not be read)
-    footprint: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    #: the footprint in WORKING_CRS (None if the file could not be read); see also :attr:`footprint`
+    geometry: shapely.Geometry | None = field(default=None, repr=False)
     #: the ``project`` block sent to the rules (declared attributes only)
     attributes: dict[str, Any] = field(default_factory=dict)
     #: the ``spatial`` block plus ``details``
     facts: dict[str, Any] = field(default_factory=dict, repr=False)
-    #: overlap pieces and near misses (GeoDataFrame, WORKING_CRS; ``geometry`` None for near misses)
-    overlaps: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    #: the overlap rows of this project in the run's hit table (see :attr:`overlaps`)
+    hit_rows: HitRows | None = field(default=None, repr=False)
     findings: list[dict[str, Any]] = field(default_factory=list, repr=False)
     overall: str | None = None
     #: ``AvoidanceResult.to_dict()`` when asked (lines only), else None
@@ -53,11 +108,45 @@ class ProjectRecord:
     report: dict[str, Any] | None = field(default=None, repr=False)
     #: the layer library the project was screened against (maps draw its layers around the footprint)
     library: Any = field(default=None, repr=False)
+    #: what the reader says about the project's file: ``path``, ``format``, ``crs``, ``crs_basis``, ``encoding``,
+    #: ``layer``, ``parcels`` (of this project), ``unread_fields``, ``notes`` (report.json's ``input`` block)
+    input: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: what was repaired in the footprint's geometry when it was read (None: nothing)
+    repair: str | None = field(default=None, repr=False)
+    _footprint: gpd.GeoDataFrame | None = field(default=None, init=False, repr=False)
+    _overlaps: gpd.GeoDataFrame | None = field(default=None, init=False, repr=False)
 
     @property
     def ok(self) -> bool:
         """True if the project was screened."""
         return self.error is None
+
+    @property
+    def footprint(self) -> gpd.GeoDataFrame | None:
+        """The footprint as a one-row GeoDataFrame (``footprint_id``, ``geometry``; WORKING_CRS), or None."""
+        if self.geometry is None:
+            return None
+        if self._footprint is None:
+            self._footprint = gpd.GeoDataFrame({"footprint_id": [self.project_id]},
+                                               geometry=gpd.GeoSeries([self.geometry], crs=WORKING_CRS))
+        return self._footprint
+
+    @footprint.setter
+    def footprint(self, frame: gpd.GeoDataFrame | None) -> None:
+        self.geometry = None if frame is None else frame.to_crs(WORKING_CRS).geometry.iloc[0]
+        self._footprint = None
+
+    @property
+    def overlaps(self) -> gpd.GeoDataFrame | None:
+        """Overlap pieces and near misses (GeoDataFrame, WORKING_CRS; ``geometry`` None for near misses)."""
+        if self._overlaps is None and self.hit_rows is not None:
+            self._overlaps = self.hit_rows.frame()
+        return self._overlaps
+
+    @overlaps.setter
+    def overlaps(self, frame: gpd.GeoDataFrame | None) -> None:
+        self._overlaps = frame
+        self.hit_rows = None if frame is None else HitRows(HitTable(frame), 0, len(frame))
 
     @property
     def spatial(self) -> dict[str, Any]:
@@ -112,8 +201,18 @@ class ScreenRecord:
     @property
     def overlaps(self) -> gpd.GeoDataFrame:
         """Every project's overlap pieces and near misses in one GeoDataFrame (WORKING_CRS)."""
-        frames = [p.overlaps.assign(project_id=p.project_id) for p in self.projects
-                  if p.overlaps is not None and len(p.overlaps)]
+        frames = []
+        tables: dict[int, tuple[HitTable, list[tuple[int, int, str]]]] = {}
+        for p in self.projects:
+            rows = p.hit_rows
+            if rows is None or len(rows) == 0:
+                continue
+            tables.setdefault(id(rows.table), (rows.table, []))[1].append((rows.start, rows.stop, p.project_id))
+        for table, spans in tables.values():
+            spans.sort()
+            index = np.concatenate([np.arange(a, b) for a, b, _ in spans])
+            ids = np.concatenate([np.full(b - a, pid, dtype=object) for a, b, pid in spans])
+            frames.append(table.frame.iloc[index].assign(project_id=ids))
         if not frames:
             return gpd.GeoDataFrame({"project_id": []}, geometry=gpd.GeoSeries([], crs=WORKING_CRS))
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WORKING_CRS)
@@ -121,8 +220,7 @@ class ScreenRecord:
     @property
     def footprints(self) -> gpd.GeoDataFrame:
         """The screened footprints with ``project_id``, ``name`` and ``overall`` (WORKING_CRS)."""
-        rows = [(p.project_id, p.name, p.overall, p.footprint.geometry.iloc[0])
-                for p in self.projects if p.footprint is not None]
+        rows = [(p.project_id, p.name, p.overall, p.geometry) for p in self.projects if p.geometry is not None]
         return gpd.GeoDataFrame(pd.DataFrame(rows, columns=["project_id", "name", "overall", "geometry"]),
                                 geometry="geometry", crs=WORKING_CRS)
 

@@ -10,7 +10,7 @@ stage renders records and never imports this module.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,7 +23,27 @@ __all__ = ["ProjectResult", "ScreenResult"]
 
 
 class ProjectResult(ProjectRecord):
-    """One project's screening: facts, overlaps, findings; or why it could not be screened."""
+    """One project's screening: facts, overlaps, findings; or why it could not be screened.
+
+    ``report`` (the report.json content) is built when first read.
+    """
+
+    _report: dict[str, Any] | None = None
+    #: (the run, its report context) once :meth:`ScreenResult.bind_reports` ran
+    _run: tuple[Any, dict[str, Any]] | None = None
+
+    @property  # type: ignore[override]
+    def report(self) -> dict[str, Any] | None:
+        """The report.json content (a JSON-ready dict; None if the project was not screened)."""
+        if self._report is None and self.ok and self._run is not None:
+            from .outputs.report import build_report
+
+            self._report = build_report(self, self._run[0], self._run[1])
+        return self._report
+
+    @report.setter
+    def report(self, value: dict[str, Any] | None) -> None:
+        self._report = value
 
     def map(self, *, tiles: str | None = None) -> folium.Map:
         """A folium map of the footprint, its overlaps and the layers around it (EPSG:4326 for display)."""
@@ -41,6 +61,15 @@ class ProjectResult(ProjectRecord):
 class ScreenResult(ScreenRecord):
     """All projects of one screening run, in input order."""
 
+    def bind_reports(self) -> None:
+        """Let each screened project build its report.json content from this run when first asked."""
+        from .outputs.report import report_context
+
+        context = report_context(self)
+        for project in self.projects:
+            if isinstance(project, ProjectResult):
+                project._run = (self, context)
+
     @property
     def summary(self) -> pd.DataFrame:
         """One row per project: outcome, level, domain, the spatial facts, reason if not screened."""
@@ -56,15 +85,18 @@ class ScreenResult(ScreenRecord):
             return self[project_id].map(tiles=tiles)
         return batch_map(self, tiles=tiles)
 
-    def save(self, out: str | Path, *, tiles: str | None = None, force: bool = False) -> Path:
-        """Write every report, map, ``summary.csv``, ``summary.gpkg`` and ``index.html`` into *out*.
+    def save(self, out: str | Path, *, tiles: str | None = None, force: bool = False,
+             self_contained: bool = False, progress: bool | None = None, client: Any = None) -> Path:
+        """Write every report, map, ``summary.csv``/``.xlsx``/``.gpkg`` and ``index.html`` into *out*.
 
         Projects whose report.json carries the same fingerprint are not rewritten
-        unless *force*.  Returns the path of ``index.html``.
+        unless *force*.  *self_contained*: Leaflet inlined into every map.html.
+        *client*: a dask client whose workers render the pages.  Returns the path of ``index.html``.
         """
         from .outputs.writer import save_outputs
 
-        return save_outputs(self, Path(out), tiles=tiles, force=force).index
+        return save_outputs(self, Path(out), tiles=tiles, force=force, self_contained=self_contained,
+                            progress=progress, client=client).index
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.summary.to_html()

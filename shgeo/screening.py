@@ -17,36 +17,52 @@ only calls them in order.
 A project that cannot be screened (unreadable file, bad attribute value,
 overlay failure) is kept with its reason in :attr:`ProjectResult.error`; the
 others go on.
+
+The overlay and routing of a batch is one function over a frame of
+footprints, :func:`screen_partition`; :func:`screen` runs it over the whole
+batch in this process, or over dask-geopandas partitions on a dask cluster
+when given a ``client`` (:mod:`shgeo.cluster`).  Both give the same records.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from .avoidance.routing import analyse_footprint
+from .cluster import run_partitions
 from .crs import WORKING_CRS
 from .errors import LayerCheckError, QueryError, ShgeoError
 from .inputs.attributes import NAME_FIELDS, attribute_sources, project_attributes
-from .inputs.batch import read_inputs, unique_ids
+from .inputs.batch import InputFile, read_inputs, unique_ids
 from .library.layers import LayerLibrary, load_library
-from .outputs.report import build_report, existing_report
+from .outputs.report import existing_report
 from .overlay import OverlayResult, overlay
-from .provenance import layer_fingerprint, project_fingerprint
+from .overlay.result import SPATIAL_KEYS
+from .provenance import geometry_keys, layer_fingerprint, project_fingerprint, run_fingerprint
+from .records import HitRows, HitTable
 from .results import ProjectResult, ScreenResult
-from .rules.decision import route, validate_query
+from .rules.decision import route
 
-__all__ = ["screen"]
+__all__ = ["screen", "screen_partition", "PartitionResult"]
 
 log = logging.getLogger(__name__)
+
+#: columns of the frame :func:`screen_partition` takes
+PARTITION_COLUMNS = ("footprint_id", "_repair", "_attributes", "geometry")
+#: footprints per call of :func:`screen_partition` in this process (the progress bar moves per chunk)
+_LOCAL_CHUNK = 2000
 
 
 def _load_library(library: LayerLibrary | str | Path | None) -> LayerLibrary:
@@ -72,9 +88,9 @@ def _parse_as_of(as_of: _dt.date | str | None) -> _dt.date:
 
 def _dedupe_failed(projects: list[ProjectResult]) -> None:
     """Give projects that could not be read an id no screened project uses (``-2``, ``-3`` …)."""
-    used = {p.project_id for p in projects if p.footprint is not None}
+    used = {p.project_id for p in projects if p.geometry is not None}
     for p in projects:
-        if p.footprint is not None:
+        if p.geometry is not None:
             continue
         base, n = p.project_id, 2
         while p.project_id in used:
@@ -82,30 +98,135 @@ def _dedupe_failed(projects: list[ProjectResult]) -> None:
         used.add(p.project_id)
 
 
+# --------------------------------------------------------------------------- one partition
+
+
+@dataclass
+class PartitionResult:
+    """What screening one frame of footprints produced (plain data: it travels back from dask workers).
+
+    ``hits``: the overlay's hit table (WORKING_CRS), rows grouped by footprint;
+    ``rows``: footprint_id → (start, stop) in ``hits``; ``facts``, ``answers``
+    (findings, overall) and ``errors`` keyed by footprint_id.
+    """
+
+    hits: HitTable | None = None
+    rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[str, tuple[list[dict[str, Any]], str | None]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
 def _run_overlay(frame: gpd.GeoDataFrame, library: LayerLibrary, options: dict[str, Any]
-                 ) -> tuple[OverlayResult | dict[str, OverlayResult] | None, dict[str, str]]:
+                 ) -> tuple[list[OverlayResult], dict[str, str]]:
     """Overlay all footprints at once; if that fails, one by one so one bad footprint does not stop the rest."""
     try:
-        return overlay(frame, library, **options), {}
+        return [overlay(frame, library, **options)], {}
     except (ShgeoError, ValueError, shapely.errors.GEOSException) as exc:
         if len(frame) == 1:
-            return None, {frame["footprint_id"].iloc[0]: f"overlay failed: {exc}"}
+            return [], {frame["footprint_id"].iloc[0]: f"overlay failed: {exc}"}
         log.warning("overlay of %d footprints failed (%s); retrying one by one", len(frame), exc)
-    results: dict[str, OverlayResult] = {}
+    results: list[OverlayResult] = []
     failed: dict[str, str] = {}
     for i in range(len(frame)):
         one = frame.iloc[[i]]
+        one.attrs = dict(frame.attrs)
         pid = one["footprint_id"].iloc[0]
         try:
-            results[pid] = overlay(one, library, **options)
+            results.append(overlay(one, library, **options))
         except (ShgeoError, ValueError, shapely.errors.GEOSException) as exc:
             failed[pid] = f"overlay failed: {exc}"
     return results, failed
 
 
-def _hits_of(ov: OverlayResult, pid: str) -> gpd.GeoDataFrame:
-    hits = ov.hits
-    return hits[hits["footprint_id"] == pid].reset_index(drop=True)
+def _hit_table(results: list[OverlayResult]) -> tuple[HitTable | None, dict[str, tuple[int, int]]]:
+    """The hits of every overlay result in one table, and each footprint's row range in it."""
+    frames = [r.hits for r in results]
+    if not frames:
+        return None, {}
+    hits = frames[0] if len(frames) == 1 else gpd.GeoDataFrame(pd.concat(frames, ignore_index=True),
+                                                                crs=WORKING_CRS)
+    ids = hits["footprint_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    stops = np.r_[starts[1:], len(ids)]
+    return HitTable(hits), {ids[s]: (int(s), int(e)) for s, e in zip(starts.tolist(), stops.tolist())}
+
+
+def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _dt.date,
+                     overlay_options: Mapping[str, Any] | None = None) -> PartitionResult:
+    """Overlay and route the footprints of *frame* (columns :data:`PARTITION_COLUMNS`, WORKING_CRS).
+
+    ``_attributes`` holds each project's ``project`` block as JSON text, ``_repair`` what was
+    repaired in its geometry (or None).  Runs in this process or on a dask worker.
+    """
+    out = PartitionResult()
+    if len(frame) == 0:
+        return out
+    ids = frame["footprint_id"].tolist()
+    repairs = {pid: r for pid, r in zip(ids, frame["_repair"].tolist()) if isinstance(r, str) and r}
+    fps = gpd.GeoDataFrame({"footprint_id": ids}, geometry=gpd.GeoSeries(list(frame.geometry.array), crs=WORKING_CRS))
+    # the repairs go in attrs for the overlay's flags (attrs do not survive partitioning)
+    fps.attrs = {"source": None, "repairs": repairs}
+    results, out.errors = _run_overlay(fps, library, dict(overlay_options or {}))
+    out.hits, out.rows = _hit_table(results)
+    facts: dict[str, dict[str, Any]] = {}
+    for result in results:
+        facts.update(result.facts)
+    for pid, attrs in zip(ids, frame["_attributes"].tolist()):
+        attrs = json.loads(attrs)
+        if pid in out.errors:
+            continue
+        try:
+            fact = facts[pid]
+            out.facts[pid] = fact
+            answer = route({"spatial": {k: fact[k] for k in SPATIAL_KEYS if k in fact}, "project": attrs},
+                           as_of=as_of)
+        except (ShgeoError, ValueError, KeyError) as exc:
+            out.errors[pid] = f"cannot route: {exc}"
+            log.error("project %s: %s", pid, out.errors[pid])
+            continue
+        out.answers[pid] = (answer.get("findings", []), answer.get("overall"))
+    return out
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+def _projects_of(item: InputFile, lib: LayerLibrary, defaults: dict[str, Any], table: dict[str, Any],
+                 table_errors: dict[str, QueryError], fingerprint_of: Any) -> list[ProjectResult]:
+    """The projects of one input file, in the file's row order (failed features in their place)."""
+    ordered: list[tuple[int, ProjectResult]] = [
+        (row, ProjectResult(project_id=fid, source=item.source, error=reason, library=lib,
+                            input=item.project_input(fid)))
+        for fid, reason, row in item.failures]
+    frame = item.frame
+    lowered = {str(c).lower(): c for c in frame.columns}
+    name_col = next((lowered[n.lower()] for n in NAME_FIELDS if n.lower() in lowered), None)
+    geom_col = frame.geometry.name
+    field_cols = [c for c in frame.columns if c not in ("footprint_id", "_row", "_repair", geom_col)]
+    n = len(frame)
+    ids = frame["footprint_id"].tolist()
+    geoms = list(np.asarray(frame.geometry.array, dtype=object))
+    keys = geometry_keys(geoms)
+    names = frame[name_col].tolist() if name_col is not None else [None] * n
+    repairs = frame["_repair"].tolist() if "_repair" in frame.columns else [None] * n
+    rows = frame["_row"].tolist() if "_row" in frame.columns else list(range(n))
+    values = list(zip(*(frame[c].tolist() for c in field_cols))) if field_cols else [()] * n
+    for i in range(n):
+        pid, name = ids[i], names[i]
+        name = None if name is None or (isinstance(name, float) and name != name) else str(name)
+        repair = repairs[i] if isinstance(repairs[i], str) and repairs[i] else None
+        project = ProjectResult(project_id=pid, name=name, source=item.source, geometry=geoms[i], library=lib,
+                                input=item.project_input(pid), repair=repair)
+        try:
+            if pid in table_errors:
+                raise table_errors[pid]
+            project.attributes = project_attributes(dict(zip(field_cols, values[i])), table.get(pid), defaults)
+        except QueryError as exc:
+            project.error = f"bad project attribute: {exc}"
+        project.fingerprint = fingerprint_of(keys[i], pid, project.name, project.attributes, repair)
+        ordered.append((int(rows[i]), project))
+    return [p for _, p in sorted(ordered, key=lambda pair: pair[0])]
 
 
 def _reusable_avoidance(out: Path | None, project: ProjectResult) -> dict[str, Any] | None:
@@ -118,6 +239,31 @@ def _reusable_avoidance(out: Path | None, project: ProjectResult) -> dict[str, A
     return None
 
 
+def _run_local(frame: gpd.GeoDataFrame, lib: LayerLibrary, progress: bool | None, **kwargs: Any
+               ) -> list[PartitionResult]:
+    """:func:`screen_partition` over chunks of *frame* in this process, with a progress bar on a terminal."""
+    from tqdm.auto import tqdm
+
+    disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
+    parts = []
+    with tqdm(total=len(frame), desc="screening", unit="project", disable=disable, file=sys.stderr) as bar:
+        for start in range(0, len(frame), _LOCAL_CHUNK):
+            chunk = frame.iloc[start:start + _LOCAL_CHUNK]
+            parts.append(screen_partition(chunk, lib, **kwargs))
+            bar.update(len(chunk))
+    return parts
+
+
+def _partition_frame(projects: list[ProjectResult]) -> gpd.GeoDataFrame:
+    todo = [p for p in projects if p.ok]
+    return gpd.GeoDataFrame(
+        {"footprint_id": [p.project_id for p in todo],
+         "_repair": pd.Series([p.repair for p in todo], dtype=object),
+         # JSON text: a column of dicts would not survive dask's conversion of object columns to strings
+         "_attributes": pd.Series([json.dumps(p.attributes, ensure_ascii=False) for p in todo], dtype=object)},
+        geometry=gpd.GeoSeries([p.geometry for p in todo], crs=WORKING_CRS))
+
+
 def screen(
     footprints: gpd.GeoDataFrame | str | Path | Iterable[str | Path],
     library: LayerLibrary | str | Path | None = None,
@@ -126,6 +272,7 @@ def screen(
     as_of: _dt.date | str | None = None,
     id_field: str | None = None,
     per_file: bool = False,
+    per_parcel: bool = False,
     crs: object = None,
     layer: str | None = None,
     encoding: str | None = None,
@@ -137,15 +284,20 @@ def screen(
     overlay_options: Mapping[str, Any] | None = None,
     reuse_from: str | Path | None = None,
     progress: bool | None = None,
+    client: Any = None,
+    partitions: int | None = None,
 ) -> ScreenResult:
     """Screen project footprints against the layer library and route each under the two regulations.
 
     *footprints*: a GeoDataFrame (any CRS; *crs* if it has none), or file(s)
     and folder(s) of Shapefiles (also zipped), GeoPackages, GeoJSON, KML/KMZ,
     CSV with WKT or lon/lat (*wkt_field*, *lon_field*, *lat_field*; *layer* of a
-    multi-layer file; *encoding* of DBFs without .cpg and CSV).  One project per feature, or per file with
-    *per_file* (features dissolved).  Ids come from *id_field*, else a column
-    named 项目编号 / project_id / id …, else the row number.
+    multi-layer file; *encoding* of DBFs without .cpg and CSV), 界址点坐标交换格式
+    txt, DXF, XLSX/CSV coordinate tables.  One project per feature, or per file
+    with *per_file* (features dissolved); a txt, DXF or coordinate table is one
+    project (its parcels the parts), or one per parcel with *per_parcel*.  Ids
+    come from *id_field*, else a column named 项目编号 / project_id / id …,
+    else the row number.
     *library*: a :class:`~shgeo.library.layers.LayerLibrary`, a manifest path, or None
     for the sample pack.  *attributes*: a mapping applied to every project, a
     mapping ``{project_id: {...}}``, a DataFrame or CSV joined on the id (see
@@ -154,6 +306,10 @@ def screen(
     run the least-cost avoidance analysis for linear projects.
     *reuse_from*: an earlier output folder whose avoidance results are reused
     for unchanged projects.  *progress*: a progress bar (default: only on a terminal).
+    *client*: a ``dask.distributed.Client``: the overlay and routing run on its
+    workers over *partitions* dask-geopandas partitions of the footprints (default:
+    a few per worker), the layer library sent once to each worker; the result is
+    the same as without a client.
     """
     lib = _load_library(library)
     missing = getattr(lib, "missing_statutory", [])
@@ -165,99 +321,66 @@ def screen(
     exclude = [Path(attributes)] if isinstance(attributes, (str, Path)) else []
     inputs = read_inputs(footprints, crs=crs, id_field=id_field, per_file=per_file, layer=layer,
                           encoding=encoding, exclude=exclude, wkt_field=wkt_field, lon_field=lon_field,
-                          lat_field=lat_field)
+                          lat_field=lat_field, per_parcel=per_parcel)
     unique_ids(inputs)
-    layers_fp = layer_fingerprint(lib)
-    options_fp = {"overlay": dict(overlay_options or {}),
-                  "avoidance": dict(avoidance_options or {}) if avoidance else None}
-    repairs: dict[str, str] = {}
+    run_fp = run_fingerprint(layer_fingerprint(lib), day, avoidance,
+                             {"overlay": dict(overlay_options or {}),
+                              "avoidance": dict(avoidance_options or {}) if avoidance else None})
+
+    def fingerprint_of(geom: str, pid: str, name: str | None, attrs: dict[str, Any], repair: str | None) -> str:
+        return project_fingerprint(geom, pid, name, attrs, run_fp, repair)
 
     projects: list[ProjectResult] = []
-    good: list[gpd.GeoDataFrame] = []
     for item in inputs:
         if item.frame is None:
             projects.append(ProjectResult(project_id=Path(item.source).stem, source=item.source,
-                                          error=item.error, library=lib))
+                                          error=item.error, library=lib, input=item.project_input(None)))
             continue
-        ordered: list[tuple[int, ProjectResult]] = [
-            (row, ProjectResult(project_id=fid, source=item.source, error=reason, library=lib))
-            for fid, reason, row in item.failures]
-        frame = item.frame
-        lowered = {str(c).lower(): c for c in frame.columns}
-        name_col = next((lowered[n.lower()] for n in NAME_FIELDS if n.lower() in lowered), None)
-        field_cols = [c for c in frame.columns if c not in ("footprint_id", "_row", "_repair", frame.geometry.name)]
-        keep = []
-        for i in range(len(frame)):
-            row = frame.iloc[i]
-            pid = row["footprint_id"]
-            name = row[name_col] if name_col is not None and pd.notna(row[name_col]) else None
-            project = ProjectResult(project_id=pid, name=None if name is None else str(name),
-                                    source=item.source, footprint=frame.iloc[[i]][["footprint_id", "geometry"]],
-                                    library=lib)
-            repair = row["_repair"] if "_repair" in frame.columns and isinstance(row["_repair"], str) else None
-            if repair:
-                repairs[pid] = repair
-            try:
-                if pid in table_errors:
-                    raise table_errors[pid]
-                project.attributes = project_attributes({c: row[c] for c in field_cols}, table.get(pid), defaults)
-            except QueryError as exc:
-                project.error = f"bad project attribute: {exc}"
-            project.fingerprint = project_fingerprint(row.geometry, pid, project.name, project.attributes, layers_fp, day,
-                                               avoidance, options_fp, repair)
-            ordered.append((int(row["_row"]) if "_row" in frame.columns else i, project))
-            if project.ok:
-                keep.append(i)
-        projects.extend(p for _, p in sorted(ordered, key=lambda pair: pair[0]))
-        good.append(frame.iloc[keep])
+        projects.extend(_projects_of(item, lib, defaults, table, table_errors, fingerprint_of))
     _dedupe_failed(projects)
     unmatched = (set(table) | set(table_errors)) - {p.project_id for p in projects}
     if unmatched:
         log.warning("attribute rows match no project id: %s", ", ".join(sorted(unmatched)[:20]))
 
-    by_id = {p.project_id: p for p in projects}
-    frames = [g[["footprint_id", "geometry"]] for g in good if len(g)]
-    if frames:
-        all_fp = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WORKING_CRS)
-        # pd.concat drops attrs: the repairs, keyed by the final project ids, go back for the overlay's flags
-        all_fp.attrs = {"source": None, "repairs": {pid: r for pid, r in repairs.items()
-                                                    if pid in set(all_fp["footprint_id"])}}
-        ov, failed = _run_overlay(all_fp, lib, dict(overlay_options or {}))
-        for pid, reason in failed.items():
-            by_id[pid].error = reason
+    frame = _partition_frame(projects)
+    kwargs = {"as_of": day, "overlay_options": dict(overlay_options or {})}
+    if client is not None:
+        parts = run_partitions(client, frame, lib, screen_partition, partitions=partitions, progress=progress,
+                               **kwargs)
     else:
-        ov, failed = None, {}
+        parts = _run_local(frame, lib, progress, **kwargs)
+    _apply(projects, parts)
 
-    from tqdm.auto import tqdm
+    if avoidance:
+        from tqdm.auto import tqdm
 
-    todo = [p for p in projects if p.ok]
-    disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
-    for project in tqdm(todo, desc="screening", unit="project", disable=disable, file=sys.stderr):
-        pid = project.project_id
-        result = ov.get(pid) if isinstance(ov, dict) else ov
-        try:
-            project.facts = result.facts[pid]
-            project.overlaps = _hits_of(result, pid)
-            query = validate_query({"spatial": result.spatial(pid), "project": project.attributes})
-            answer = route(query, as_of=day)
-        except (ShgeoError, ValueError, KeyError) as exc:
-            project.error = f"cannot route: {exc}"
-            log.error("project %s: %s", pid, project.error)
-            continue
-        project.findings = answer.get("findings", [])
-        project.overall = answer.get("overall")
-        if avoidance:
+        disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
+        for project in tqdm([p for p in projects if p.ok], desc="avoidance", unit="project", disable=disable,
+                            file=sys.stderr):
             reused = _reusable_avoidance(Path(reuse_from) if reuse_from else None, project)
             if reused is not None:
                 project.avoidance = reused
-            else:
-                project.avoidance, project.routes = analyse_footprint(project.footprint.geometry.iloc[0], lib,
-                                                                      **dict(avoidance_options or {}))
-                if project.avoidance.get("error"):
-                    log.error("project %s: avoidance analysis failed: %s", pid, project.avoidance["error"])
+                continue
+            project.avoidance, project.routes = analyse_footprint(project.geometry, lib,
+                                                                  **dict(avoidance_options or {}))
+            if project.avoidance.get("error"):
+                log.error("project %s: avoidance analysis failed: %s", project.project_id,
+                          project.avoidance["error"])
     result = ScreenResult(projects=projects, library=lib, as_of=day, avoidance=avoidance)
-    for project in result.projects:
-        if project.ok:
-            project.report = build_report(project, result)
+    result.bind_reports()  # report.json content built when first asked for (saving, to_json)
     return result
 
+
+def _apply(projects: list[ProjectResult], parts: list[PartitionResult]) -> None:
+    """Put what the partitions found into the project records."""
+    by_id = {p.project_id: p for p in projects if p.ok}
+    for part in parts:
+        for pid, fact in part.facts.items():
+            project = by_id[pid]
+            project.facts = fact
+            if part.hits is not None:
+                project.hit_rows = HitRows(part.hits, *part.rows.get(pid, (0, 0)))
+        for pid, (findings, overall) in part.answers.items():
+            by_id[pid].findings, by_id[pid].overall = findings, overall
+        for pid, reason in part.errors.items():
+            by_id[pid].error = reason

@@ -29,6 +29,7 @@ RANKS = {
     "shgeo.avoidance": 5,
     "shgeo.outputs": 6,
     "shgeo.results": 7,
+    "shgeo.cluster": 8,
     "shgeo.screening": 8,
     "shgeo.cli": 9,
     "shgeo.__main__": 10,

@@ -36,6 +36,10 @@ EXPECTED = {
     "SP10": ("prohibited_in_principle", {REDLINE: ("prohibited_in_principle", None)}),  # core zone
     "SP11": ("procedures_apply", {REDLINE: ("notify_only", None)}),                   # survey, no construction
     "SP12": ("needs_information", {REDLINE: ("needs_information", None)}),            # attributes missing
+    # the files projects arrive in, no attributes given: where they lie, and the questions the route needs
+    "SP13": ("needs_information", {REDLINE: ("needs_information", None)}),            # 界址点 txt (GBK), red line
+    "SP14": ("needs_information", {GROUNDWATER: ("needs_information", None)}),        # DXF, control village
+    "SP15": ("not_restricted", {}),                                                   # XLSX table, zone 41
 }
 
 #: project id -> spatial facts the footprint must produce against the sample layers
@@ -52,6 +56,16 @@ EXPECTED_FACTS = {
     "SP10": {"core_zone": True, "protected_area": ["自然保护区"]},
     "SP11": {"redline": True, "core_zone": False},
     "SP12": {"redline": True, "water_source_l1": []},
+    "SP13": {"redline": True, "redline_districts": ["松江区", "青浦区"], "water_source_l1": []},
+    "SP14": {"redline": False, "groundwater_village": ["310120109240"], "districts": ["奉贤区"]},
+    "SP15": {"redline": False, "water_source_l1": [], "groundwater_village": [], "districts": ["浦东新区"]},
+}
+
+#: the sample projects in survey formats: (format, CRS, how the CRS was determined, encoding, parcels)
+SURVEY_SAMPLES = {
+    "SP13": ("界址点坐标交换格式", "EPSG:4528", "from the file", "GBK", ["DK01", "DK02"]),
+    "SP14": ("DXF", "EPSG:4528", "from the zone prefix", "GBK", None),
+    "SP15": ("XLSX 坐标表", "EPSG:4529", "from the zone prefix", None, ["ZJ-01"]),
 }
 
 
@@ -66,7 +80,7 @@ def sample(library):
 
 
 def test_every_sample_project_is_screened(sample):
-    assert sample.ids == sorted(EXPECTED)
+    assert sorted(sample.ids) == sorted(EXPECTED)  # files in name order: SP13.txt … before sample_projects.gpkg
     assert all(p.ok for p in sample), [(p.project_id, p.error) for p in sample if not p.ok]
     assert sample.sample_data
 
@@ -92,6 +106,40 @@ def test_sample_project_gets_its_outcome(sample, pid):
         assert found[regulation]["citations"], "every finding carries a citation"
 
 
+@pytest.mark.parametrize("pid", sorted(SURVEY_SAMPLES))
+def test_sample_projects_in_survey_formats_say_how_they_were_read(pid):
+    from shgeo.inputs.batch import read_inputs
+
+    fmt, crs, basis, encoding, parcels = SURVEY_SAMPLES[pid]
+    path = next(SAMPLE_PROJECTS.glob(f"{pid}.*"))
+    [item] = read_inputs(path, crs=None, id_field=None, per_file=False, layer=None, encoding=None, exclude=[])
+    attrs = item.frame.attrs
+    assert list(item.frame["footprint_id"]) == [pid]
+    assert (attrs["source_format"], attrs["source_crs"], attrs["crs_basis"], attrs["encoding"]) == \
+        (fmt, crs, basis, encoding)
+    listed = attrs["parcels"][pid]
+    if parcels is not None:
+        assert [p["id"] for p in listed] == parcels
+    assert all(p["area_difference"] is None or p["area_difference"] < 0.01 for p in listed)
+    if pid == "SP13":
+        assert all(p["declared_area_ha"] and p["computed_area_ha"] for p in listed)
+        assert not any("off" in n for n in attrs["problems"])
+
+
+def test_every_project_record_says_how_its_file_was_read(sample):
+    """The ``input`` block: the file, its format, the CRS and how it was determined, the parcels of the project."""
+    gpkg = sample["SP01"].input
+    assert (gpkg["format"], gpkg["crs"], gpkg["crs_basis"], gpkg["parcels"]) == ("GPKG", "EPSG:4490", "declared", [])
+    assert gpkg["path"].endswith("sample_projects.gpkg")
+    txt = sample["SP13"].input
+    assert (txt["format"], txt["crs"], txt["crs_basis"]) == ("界址点坐标交换格式", "EPSG:4528", "from the file")
+    assert [(p["id"], p["name"]) for p in txt["parcels"]] == [("DK01", "泵站用地"), ("DK02", "管理用房用地")]
+    assert all(p["declared_area_ha"] == pytest.approx(p["computed_area_ha"], abs=1e-4) for p in txt["parcels"])
+    dxf = sample["SP14"].input
+    assert dxf["crs_basis"] == "from the zone prefix" and any("CGCS2000 was assumed" in n for n in dxf["notes"])
+    assert [p["layer"] for p in dxf["parcels"]] == ["用地红线"]
+
+
 def test_names_and_attributes_come_from_the_chinese_fields(sample):
     p = sample["SP01"]
     assert p.name.startswith("青浦—松江110千伏架空")
@@ -112,7 +160,7 @@ def test_overlaps_hold_the_pieces(sample):
 
 def test_to_json_and_summary(sample):
     doc = json.loads(sample.to_json())
-    assert doc["sample_data"] is True and len(doc["projects"]) == 12
+    assert doc["sample_data"] is True and len(doc["projects"]) == len(EXPECTED)
     assert json.loads(sample["SP09"].to_json())["overall"] == "not_restricted"
     summary = sample.summary
     assert list(summary["project_id"]) == sample.ids

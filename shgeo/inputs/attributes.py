@@ -52,6 +52,7 @@ __all__ = [
     "read_attribute_table",
     "find_id_field",
     "attribute_sources",
+    "cut_field_names",
 ]
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,34 @@ for _key in BOOL_KEYS:
 def attribute_key(field: object) -> str | None:
     """Return the project key a field name stands for, or ``None`` if it names none."""
     return _ALIAS_INDEX.get(_norm(field))
+
+
+#: A DBF field name holds at most 10 bytes: 5 Chinese characters in GBK, 3 in UTF-8.
+_DBF_NAME_BYTES: Final = 10
+
+
+def cut_field_names(columns: Iterable[object]) -> dict[str, list[str]]:
+    """Fields whose names look cut by the DBF's 10-byte limit from a project attribute's name.
+
+    A name that maps to no key, fills the 10 bytes (or 9: a character cut in
+    two is dropped) in GBK or UTF-8, and is the start of the names of one or
+    more keys, is returned as ``{field: [keys]}``.  Its values are not read as
+    that attribute: which one it was cannot be told for sure.
+    """
+    out: dict[str, list[str]] = {}
+    for column in columns:
+        name = str(column)
+        if attribute_key(name) is not None or not any(ord(ch) > 127 for ch in name):
+            continue
+        sizes = {len(name.encode(enc, errors="replace")) for enc in ("gbk", "utf-8")}
+        if not sizes & {_DBF_NAME_BYTES - 1, _DBF_NAME_BYTES}:
+            continue
+        stem = _norm(name)
+        keys = sorted({key for alias, key in _ALIAS_INDEX.items() if len(stem) >= 2 and alias.startswith(stem)
+                       and alias != stem})
+        if keys:
+            out[name] = keys
+    return out
 
 
 def _is_missing(value: object) -> bool:

@@ -17,10 +17,14 @@ other format the installed GDAL opens.  Paths may be
 
 Shapefiles are checked before GDAL sees them: a missing ``.shx`` or ``.dbf``
 is an error naming the missing file, whatever ``SHAPE_RESTORE_SHX`` is set to
-(a missing ``.dbf`` GDAL would otherwise read as geometry without attributes).  Text in DBFs is decoded from the
-``.cpg`` code page or an explicit ``encoding`` (GBK and GB18030 DBFs are
-common in China); a DBF with neither whose text looks mis-decoded is reported
-in ``gdf.attrs["problems"]``.
+(a missing ``.dbf`` GDAL would otherwise read as geometry without attributes).  Text in DBFs is decoded
+by what its bytes are (:mod:`shgeo.inputs.encodings`): GBK DBFs without a
+``.cpg`` are the normal case in China, and a ``.cpg`` may lie.  A multi-byte
+code page the ``.cpg`` (or the DBF's language driver) declares is used when
+the bytes fit it; otherwise strict UTF-8, then GBK/GB18030; each such
+decision is said in ``gdf.attrs["problems"]``, and fields whose text fits no
+encoding are left out and named in ``gdf.attrs["unread_fields"]``.  An
+explicit ``encoding`` is used as given.
 
 :func:`sha256_of` returns the SHA-256 of every file a read touches (all the
 sidecars of a shapefile, the archive of a zipped one, every file of a
@@ -34,14 +38,18 @@ import hashlib
 import logging
 import os
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
+from typing import Any, Final
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pyogrio.errors
+import shapely
 
-from ..errors import LayerError
+from ..errors import LayerError, option
+from .encodings import codec_name, decode_cut, detect_encoding, encoding_label, is_single_byte
 
 __all__ = ["read_vector", "list_vector_layers", "sha256_of", "source_files"]
 
@@ -49,6 +57,9 @@ log = logging.getLogger(__name__)
 
 #: Shapefile sidecar extensions GDAL may read besides ``.shp`` (lower case).
 _SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".shp.xml")
+
+#: How a layer is named, wherever the read was asked for.
+_LAYER_OPTION = "--layer NAME on the command line, layer='NAME' in Python, layer = \"NAME\" in a manifest"
 
 #: Member suffixes inside a .zip that are datasets of their own.
 _ZIP_DATASET_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".gml", ".fgb", ".sqlite")
@@ -145,8 +156,8 @@ def _resolve_zip(archive: Path, layer: str | None) -> tuple[_Target, str | None]
         if layer is None:
             raise LayerError(
                 f"the zip archive holds {len(datasets)} datasets: {', '.join(datasets)}",
-                path=archive, hint="name one with layer = '<name>' (the shapefile's name without .shp, "
-                "or the member path)")
+                path=archive, hint=f"name one as the layer ({_LAYER_OPTION}): the shapefile's name without .shp, "
+                "or the member path")
         named = [d for d in datasets if layer in _member_names(d)]
         if len(named) != 1:
             raise LayerError(
@@ -249,7 +260,7 @@ def _pick_layer(target: _Target, layer: str | None) -> str:
                          + (f" (tables: {', '.join(names)})" if names else ""),
                          path=target.display, hint="point at a vector layer")
     raise LayerError(f"the file has {len(spatial)} layers: {', '.join(spatial)}",
-                     path=target.display, hint="name the one to read with layer = '<name>'")
+                     path=target.display, hint=f"name the one to read ({_LAYER_OPTION})")
 
 
 # --------------------------------------------------------------------------- encoding
@@ -266,45 +277,135 @@ def _check_encoding(encoding: str | None, target: _Target) -> str | None:
         codecs.lookup(encoding)
     except LookupError:
         raise LayerError(f"unknown text encoding {encoding!r}", path=target.display,
-                         hint="use a Python codec name such as 'GBK', 'GB18030', 'UTF-8'") from None
+                         hint=f"give {option('encoding')} a codec name such as GBK, GB18030 or UTF-8") from None
     return encoding
 
 
-def _dbf_code_page_state(target: _Target) -> tuple[str | None, int | None]:
-    """Return (.cpg text, DBF language-driver byte) of a local shapefile; (None, None) otherwise."""
-    if target.local is None or target.local.suffix.lower() != ".shp":
-        return None, None
-    cpg = _sidecar(target.local, ".cpg")
-    cpg_text = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg else None
-    dbf = _sidecar(target.local, ".dbf")
-    ldid = None
-    if dbf is not None:
-        with dbf.open("rb") as fh:
-            head = fh.read(32)
-        ldid = head[29] if len(head) >= 30 else None
-    return cpg_text, ldid
+#: DBF language-driver bytes (offset 29) and the code page they name (the ones met in China and the West).
+_LDID_CODE_PAGES: Final = {0x01: "cp437", 0x03: "cp1252", 0x4D: "cp936", 0x4F: "cp950", 0x57: "cp1252",
+                           0x7A: "cp936"}
 
 
-def _guess_mojibake(gdf: gpd.GeoDataFrame) -> str | None:
-    """If text read as ISO-8859-1 decodes as UTF-8 or GB18030, name that encoding."""
-    for col in gdf.columns:
-        if col == gdf.active_geometry_name or not (
-                pd.api.types.is_string_dtype(gdf[col]) or pd.api.types.is_object_dtype(gdf[col])):
-            continue
-        for value in gdf[col].dropna().head(200):
-            if not isinstance(value, str) or not any("\x80" <= ch <= "\xff" for ch in value):
-                continue
-            try:
-                raw = value.encode("latin-1")
-            except UnicodeEncodeError:
-                continue
-            for candidate in ("UTF-8", "GB18030"):
-                try:
-                    raw.decode(candidate)
-                except UnicodeDecodeError:
-                    continue
-                return "GBK" if candidate == "GB18030" else candidate
-    return None
+def _is_shapefile(target: _Target) -> bool:
+    name = target.member if target.archive is not None else (str(target.local) if target.local else None)
+    return bool(name) and name.lower().endswith(".shp")
+
+
+def _dbf_code_page_state(target: _Target) -> tuple[str | None, int | None, list[int]]:
+    """(.cpg text, DBF language-driver byte, field widths in bytes) of a shapefile, also zipped; else empty."""
+    if not _is_shapefile(target):
+        return None, None, []
+    cpg_bytes: bytes | None = None
+    head = b""
+    if target.archive is not None and target.member:
+        stem = target.member[:-4].lower()
+        try:
+            with zipfile.ZipFile(target.archive) as zf:
+                names = {n.lower(): n for n in zf.namelist()}
+                if stem + ".cpg" in names:
+                    cpg_bytes = zf.read(names[stem + ".cpg"])
+                if stem + ".dbf" in names:
+                    with zf.open(names[stem + ".dbf"]) as fh:
+                        head = _dbf_header(fh)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            pass  # a damaged archive: GDAL's read says what is wrong with it
+    elif target.local is not None:
+        cpg = _sidecar(target.local, ".cpg")
+        cpg_bytes = cpg.read_bytes() if cpg else None
+        dbf = _sidecar(target.local, ".dbf")
+        if dbf is not None:
+            with dbf.open("rb") as fh:
+                head = _dbf_header(fh)
+    cpg_text = cpg_bytes.decode("ascii", errors="replace").strip() if cpg_bytes is not None else None
+    # field descriptors: 32 bytes each from offset 32 until 0x0D; the width is byte 16 of each
+    widths = [head[i + 16] for i in range(32, len(head) - 31, 32) if head[i] != 0x0D]
+    return cpg_text or None, (head[29] if len(head) >= 30 else None), widths
+
+
+def _dbf_header(fh: Any) -> bytes:
+    """The header of a DBF (its first 32 bytes say how long it is)."""
+    head = fh.read(32)
+    if len(head) < 32:
+        return head
+    size = int.from_bytes(head[8:10], "little")
+    body = fh.read(max(0, min(size, 1 << 16) - 32))
+    end = body.find(b"\x0d")
+    return head + (body[: end - end % 32] if end >= 0 else body)
+
+
+def _text_columns(gdf: gpd.GeoDataFrame) -> list[str]:
+    return [c for c in gdf.columns if c != gdf.active_geometry_name
+            and (pd.api.types.is_string_dtype(gdf[c]) or pd.api.types.is_object_dtype(gdf[c]))]
+
+
+def _raw(text: str) -> bytes:
+    """The DBF bytes behind text read as ISO-8859-1 (a one-to-one mapping of bytes to characters)."""
+    return text.encode("latin-1", errors="replace")
+
+
+def _decode_dbf(raw: gpd.GeoDataFrame, declared: str | None, cpg_text: str | None, widths: list[int]
+                ) -> tuple[gpd.GeoDataFrame, str | None, list[str], list[str]]:
+    """Decode a DBF read as ISO-8859-1: ``(frame, encoding label, problems, unread fields)``.
+
+    The bytes decide (see :mod:`shgeo.inputs.encodings`): a multi-byte code
+    page the ``.cpg`` or language driver declares, if the bytes fit it; else
+    UTF-8; else GBK/GB18030.  Fields whose text fits no encoding are left out
+    and named.  *widths* (bytes, in field order) tell text that fills its
+    field, whose last character the writer may have cut in two.
+    """
+    geom = raw.active_geometry_name
+    fields = [c for c in raw.columns if c != geom]
+    width_of = dict(zip(fields, widths)) if len(widths) == len(fields) else {}
+    text_cols = _text_columns(raw)
+    values = {c: [_raw(v) for v in raw[c].dropna() if isinstance(v, str)] for c in text_cols}
+    names = {c: _raw(str(c)) for c in fields}
+    pieces = [*names.values(), *(b for vs in values.values() for b in vs)]
+    # names are cut to 10 bytes and values to their field's width, sometimes inside a character
+    cuts = [len(b) == 10 for b in names.values()] + [len(b) == width_of.get(c, -1) for c, vs in values.items()
+                                                     for b in vs]
+    everything = b"".join(pieces)
+    if everything.isascii():
+        return raw, cpg_text, [], []
+    codec = detect_encoding(pieces, declared, cut_ok=cuts)
+    unread: list[str] = []
+    if codec is None:  # no one encoding fits every field: the one that fits most, the others left out
+        candidates = [c for c in (declared, "utf-8", "gb18030") if c and not is_single_byte(c)]
+
+        def fits(enc: str, col: str) -> bool:
+            own = [names[col], *values.get(col, [])]
+            own_cuts = [len(names[col]) == 10] + [len(b) == width_of.get(col, -1) for b in values.get(col, [])]
+            return detect_encoding(own, enc, cut_ok=own_cuts) == enc
+
+        codec = max(candidates, key=lambda enc: sum(fits(enc, c) for c in fields))
+        unread = [c for c in fields if not fits(codec, c)]
+    python_codec = codec_name(codec) or codec
+
+    def decode(value: object) -> object:
+        return decode_cut(_raw(value), python_codec) if isinstance(value, str) else value
+
+    out = raw.drop(columns=unread)
+    for col in text_cols:
+        if col not in unread:
+            out[col] = raw[col].map(decode, na_action="ignore").astype(object)
+    out = out.rename(columns={c: decode(c) for c in fields if c not in unread})
+    out.attrs = dict(raw.attrs)
+    label = encoding_label(python_codec, pieces, cuts)
+    problems = []
+    declared_label = f"{cpg_text!r} (.cpg)" if cpg_text else f"{declared!r} (language driver)"
+    if declared is None:
+        problems.append("the DBF declares no code page (no .cpg, language driver 0); its text "
+                        + ("is valid UTF-8" if python_codec == "utf-8" else
+                           f"is not valid UTF-8 and decodes cleanly as {label}")
+                        + f": read as {label}")
+    elif (codec_name(declared) or declared) != python_codec:
+        problems.append(f"the DBF's code page says {declared_label} but its text is not valid "
+                        f"{cpg_text or declared}; it decodes cleanly as {label}: read as {label}")
+    unread_names = [decode_cut(_raw(str(c)), python_codec) for c in unread]
+    if unread:
+        problems.append(f"{len(unread)} field(s) could not be read (their text is neither {label} nor any "
+                        f"other encoding shgeo knows) and were left out: {', '.join(unread_names)}; give the "
+                        f"encoding with {option('encoding')}")
+    return out, label, problems, unread_names
 
 
 # --------------------------------------------------------------------------- public
@@ -325,8 +426,8 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
         Required when the file holds more than one spatial layer (the error
         lists them).
     encoding
-        Text encoding of the attribute values (e.g. ``"GBK"``), for DBFs
-        without a ``.cpg``; it overrides a ``.cpg``.
+        Text encoding of the attribute values (e.g. ``"GBK"``) of DBFs and
+        CSV; it overrides a ``.cpg`` and the detection.
 
     Returns
     -------
@@ -338,9 +439,11 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
         GDAL's CSV driver turns a column holding WKT into the geometry.
         ``gdf.crs`` is the file's CRS or ``None``.  ``gdf.attrs`` holds
         ``"source"`` (the path as given), ``"layer"`` (the layer read),
-        ``"encoding"`` (the explicit or ``.cpg`` encoding, or ``None``) and
-        ``"problems"`` (list of non-fatal remarks, e.g. text that looks
-        mis-decoded).
+        ``"driver"`` (GDAL's driver name), ``"encoding"`` (the encoding the
+        text was read in, e.g. ``"GBK"``, or ``None`` when it did not matter),
+        ``"problems"`` (list of non-fatal remarks, e.g. how the DBF's
+        encoding was decided) and ``"unread_fields"`` (fields left out because
+        their text fits no encoding).
 
     Raises
     ------
@@ -353,57 +456,58 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
     encoding = _check_encoding(encoding, target)
     layer_name = _pick_layer(target, inner_layer)
     problems: list[str] = []
-    cpg_text, _ = _dbf_code_page_state(target)
+    unread: list[str] = []
+    cpg_text, ldid, widths = _dbf_code_page_state(target)
+    used = encoding or cpg_text
     try:
-        info = pyogrio.read_info(target.gdal_path, layer=layer_name)
-        if encoding and info["driver"] not in _ENCODED_DRIVERS:
-            # GeoPackage, GeoJSON, KML, FileGDB … store UTF-8 by definition: decoding them as GBK
-            # would only garble them (a CLI --encoding applies to every input of a batch)
-            log.warning("%s: %s text is UTF-8 by definition; encoding %r applies to shapefile DBFs "
-                        "and CSV only and is not used here", target.display, info["driver"], encoding)
-            encoding = None
-        if encoding and cpg_text and _codec_name(cpg_text) not in (None, codecs.lookup(encoding).name):
-            problems.append(f"explicit encoding {encoding!r} overrides the .cpg code page {cpg_text!r}")
-        gdf = pyogrio.read_dataframe(target.gdal_path, layer=layer_name, encoding=encoding,
-                                     fid_as_index=True)
+        if _is_shapefile(target) and encoding is None:
+            # read the DBF's bytes as they are (ISO-8859-1 maps bytes one to one) and let them tell the encoding:
+            # GBK DBFs without .cpg are the normal case in Shanghai, and a .cpg may lie
+            driver = "ESRI Shapefile"
+            raw = pyogrio.read_dataframe(target.gdal_path, layer=layer_name, encoding="ISO-8859-1",
+                                         fid_as_index=True)
+            declared = codec_name(cpg_text) if cpg_text else _LDID_CODE_PAGES.get(ldid or 0)
+            gdf, used, problems, unread = _decode_dbf(raw, declared, cpg_text, widths)
+        else:
+            info = pyogrio.read_info(target.gdal_path, layer=layer_name, encoding=encoding)
+            driver = info["driver"]
+            if encoding and driver not in _ENCODED_DRIVERS:
+                # GeoPackage, GeoJSON, KML, FileGDB … store UTF-8 by definition: decoding them as GBK
+                # would only garble them (a CLI --encoding applies to every input of a batch)
+                log.warning("%s: %s text is UTF-8 by definition; encoding %r applies to shapefile DBFs "
+                            "and CSV only and is not used here", target.display, driver, encoding)
+                encoding = used = None
+            if encoding and cpg_text and codec_name(cpg_text) not in (None, codecs.lookup(encoding).name):
+                problems.append(f"the encoding given ({encoding!r}) overrides the .cpg code page {cpg_text!r}")
+            gdf = pyogrio.read_dataframe(target.gdal_path, layer=layer_name, encoding=encoding,
+                                         fid_as_index=True)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
             pyogrio.errors.FieldError, pyogrio.errors.GeometryError,
             pyogrio.errors.FeatureError) as exc:
         raise LayerError(f"cannot read ({_gdal_reason(exc)})", path=target.display, layer=layer_name,
                          hint="check that the file is complete and in a format GDAL reads") from None
+    except shapely.errors.GEOSException as exc:  # a geometry GEOS cannot build (a ring that does not close …)
+        raise LayerError(f"cannot read a geometry ({exc})", path=target.display, layer=layer_name,
+                         hint="check that the file is complete; repair its geometries in a GIS") from None
     except UnicodeDecodeError as exc:
         raise LayerError(f"attribute text is not valid {encoding or 'in its declared encoding'} ({exc.reason})",
                          path=target.display, layer=layer_name,
-                         hint="set the right encoding (e.g. 'GBK', 'GB18030', 'UTF-8')") from None
+                         hint=f"give the right encoding with {option('encoding', 'GBK')} (or GB18030, UTF-8)") \
+            from None
     if not isinstance(gdf, gpd.GeoDataFrame):  # a table without geometry (CSV with lon/lat columns)
         gdf = gpd.GeoDataFrame(gdf)
-    # GDAL says ISO-8859-1 when a DBF declares no code page (no .cpg, language driver 0),
-    # also inside a .zip
-    if encoding is None and info["driver"] == "ESRI Shapefile" and info.get("encoding") == "ISO-8859-1":
-        guess = _guess_mojibake(gdf)
-        if guess:
-            problems.append(
-                f"the DBF declares no code page (no .cpg, language driver 0), so its "
-                f"text was read as ISO-8859-1 and looks garbled; it decodes as {guess}: add a .cpg "
-                f"containing '{guess}' or set encoding = '{guess}'")
     for text in problems:
         log.warning("%s: %s", target.display, text)
     gdf.attrs["source"] = os.fspath(path)
     gdf.attrs["layer"] = layer_name
-    gdf.attrs["encoding"] = encoding or cpg_text
+    gdf.attrs["driver"] = driver
+    gdf.attrs["encoding"] = used
     gdf.attrs["problems"] = problems
+    gdf.attrs["unread_fields"] = unread
     crs = gdf.crs if gdf.active_geometry_name is not None else None
     log.debug("read %d features from %s layer %r (crs %s)", len(gdf), target.display, layer_name,
               crs.to_string() if crs else None)
     return gdf
-
-
-def _codec_name(name: str) -> str | None:
-    """Python's canonical name of a .cpg code page, or None if Python does not know it."""
-    try:
-        return codecs.lookup(name.split()[0]).name
-    except (LookupError, IndexError):
-        return None
 
 
 def _gdal_reason(exc: Exception) -> str:

@@ -1,6 +1,8 @@
 """report.json: what one screened project's report holds (a JSON-ready dict).
 
-Keys: ``project_id``, ``name``, ``source``, ``sample_data``, ``as_of``,
+Keys: ``project_id``, ``name``, ``source``, ``input`` (where the footprint came
+from: ``path``, ``format``, ``crs``, ``crs_basis``, ``encoding``, ``parcels``,
+``notes``), ``sample_data``, ``as_of``,
 ``shgeo_version``, ``facts`` (the decision interface's ``spatial`` block plus
 ``details``), ``project`` (the attributes sent to the rules), ``overlaps`` (one
 entry per hit: ``kind``, ``name``, ``code``, ``area_m2``, ``length_m``,
@@ -25,12 +27,13 @@ import pandas as pd
 
 from .._version import __version__
 from ..library.kinds import KINDS
+from ..records import HitRows, HitTable
 from .folder import safe_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..records import ProjectRecord, ScreenRecord
 
-__all__ = ["build_report", "existing_report", "json_number", "json_text", "OVERLAP_KEYS"]
+__all__ = ["build_report", "report_context", "report_json", "existing_report", "json_number", "json_text", "OVERLAP_KEYS"]
 
 #: Keys of each entry of report.json's ``overlaps``.
 OVERLAP_KEYS: Final = ("kind", "feature_id", "name", "code", "category", "relation", "area_m2", "length_m", "share",
@@ -52,6 +55,8 @@ def json_number(value: Any, digits: int = 3) -> float | None:
 def json_text(value: Any) -> str | None:
     if value is None:
         return None
+    if type(value) is str:
+        return value
     try:
         if pd.isna(value):
             return None
@@ -62,6 +67,11 @@ def json_text(value: Any) -> str | None:
 
 def _jsonable(value: Any) -> Any:
     """Make numpy/pandas scalars, sets and paths JSON-ready (recursively)."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
+        return value
+    if kind is float:
+        return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -80,25 +90,36 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _overlap_entries(hits: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
-    if hits is None or len(hits) == 0:
+_KIND_ZH: Final = {k: spec.label_zh for k, spec in KINDS.items()}
+
+
+def _overlap_entries(project: ProjectRecord) -> list[dict[str, Any]]:
+    rows = project.hit_rows
+    if rows is None:
+        hits = project.overlaps
+        if hits is None or len(hits) == 0:
+            return []
+        rows = HitRows(HitTable(hits), 0, len(hits))
+    if len(rows) == 0:
         return []
+    cols = {c: rows.column(c) for c in ("kind", "feature_id", "name", "code", "category", "relation", "area_m2",
+                                        "length_m", "share", "distance_m", "flags")}
     entries = []
-    for row in hits.itertuples(index=False):
-        get = row._asdict().get
+    for i in range(len(rows)):
+        kind = cols["kind"][i]
         entries.append({
-            "kind": get("kind"),
-            "kind_zh": KINDS[get("kind")].label_zh if get("kind") in KINDS else None,
-            "feature_id": json_text(get("feature_id")),
-            "name": json_text(get("name")),
-            "code": json_text(get("code")),
-            "category": json_text(get("category")),
-            "relation": get("relation"),
-            "area_m2": json_number(get("area_m2"), 2),
-            "length_m": json_number(get("length_m"), 2),
-            "share": json_number(get("share"), 6),
-            "distance_m": json_number(get("distance_m"), 2),
-            "flags": [f for f in (json_text(get("flags")) or "").split(";") if f],
+            "kind": kind,
+            "kind_zh": _KIND_ZH.get(kind) if isinstance(kind, str) else None,
+            "feature_id": json_text(cols["feature_id"][i]),
+            "name": json_text(cols["name"][i]),
+            "code": json_text(cols["code"][i]),
+            "category": json_text(cols["category"][i]),
+            "relation": cols["relation"][i],
+            "area_m2": json_number(cols["area_m2"][i], 2),
+            "length_m": json_number(cols["length_m"][i], 2),
+            "share": json_number(cols["share"][i], 6),
+            "distance_m": json_number(cols["distance_m"][i], 2),
+            "flags": [f for f in (json_text(cols["flags"][i]) or "").split(";") if f],
         })
     return entries
 
@@ -133,30 +154,54 @@ def _layer_entries(library: Any) -> list[dict[str, Any]]:
     } for s in getattr(library, "sources", [])]
 
 
-def build_report(project: ProjectRecord, result: ScreenRecord) -> dict[str, Any]:
-    """The report.json content of one screened project (JSON-ready dict)."""
+def report_context(result: ScreenRecord) -> dict[str, Any]:
+    """What every report of *result* shares (layers, manifest, date), built once per run."""
     library = result.library
+    return {
+        "sample_data": result.sample_data,
+        "as_of": result.as_of.isoformat(),
+        "layers": _jsonable(_layer_entries(library)),
+        "manifest": {"path": json_text(getattr(library, "manifest_path", None)),
+                     "sha256": getattr(library, "manifest_sha256", None),
+                     "missing": _jsonable(list(getattr(library, "missing", [])))},
+        "avoidance": bool(result.avoidance),
+    }
+
+
+def build_report(project: ProjectRecord, result: ScreenRecord, context: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
+    """The report.json content of one screened project (JSON-ready dict).
+
+    *context*: :func:`report_context` of *result* (built here when not given).
+    """
+    ctx = context if context is not None else report_context(result)
     report: dict[str, Any] = {
         "project_id": project.project_id,
         "name": project.name,
         "source": project.source,
-        "sample_data": result.sample_data,
-        "as_of": result.as_of.isoformat(),
+        "input": _jsonable(project.input) if project.input is not None else None,
+        "sample_data": ctx["sample_data"],
+        "as_of": ctx["as_of"],
         "shgeo_version": __version__,
         "overall": project.overall,
         "facts": _jsonable(project.facts),
         "project": _jsonable(project.attributes),
-        "overlaps": _overlap_entries(project.overlaps),
+        "overlaps": _overlap_entries(project),
         "findings": _jsonable(project.findings),
-        "layers": _jsonable(_layer_entries(library)),
-        "manifest": {"path": json_text(getattr(library, "manifest_path", None)),
-                     "sha256": getattr(library, "manifest_sha256", None),
-                     "missing": list(getattr(library, "missing", []))},
+        "layers": ctx["layers"],  # one list shared by the reports of a run
+        "manifest": dict(ctx["manifest"]),
         "fingerprint": project.fingerprint,
     }
-    if result.avoidance:
+    if ctx["avoidance"]:
         report["avoidance"] = _jsonable(project.avoidance)
     return report
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """The text of report.json: one top-level key per line (values compact, UTF-8 text unescaped)."""
+    lines = [f"  {json.dumps(str(k), ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+             for k, v in report.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def existing_report(out: Path, project: ProjectRecord, folder: str | None = None) -> dict[str, Any] | None:

@@ -28,7 +28,11 @@ __all__ = [
     "LEVEL_ZH",
     "DOMAIN_ZH",
     "ROLE_ZH",
+    "FLAG_ZH",
+    "CRS_BASIS_ZH",
+    "FIGURE_KINDS",
     "SAMPLE_BANNER",
+    "environment",
 ]
 
 #: The banner on every page made with sample layers.
@@ -63,6 +67,28 @@ OVERALL_ZH = {
     "partly_outside": "部分位于上海市域外，域外部分未筛查",
     "not_restricted": "不受限制",
 }
+
+#: Each token of ``facts.details.flags`` (a closed set) in Chinese, for every output.
+FLAG_ZH = {
+    "possible_boundary_mismatch": "重叠极小或极窄，可能是边界数字化误差，请人工核对",
+    "repaired_geometry": "项目几何无效，已自动修复后筛查",
+    "on_boundary": "与区域边界接触（距离为0）但未进入，请人工核对",
+    "partly_outside": "部分位于上海市域外，域外部分未筛查",
+    "gcj02_ambiguous": ("坐标按WGS84/CGCS2000读取，但有法定区域位于GCJ-02偏移范围（约700米）内：结论取决于坐标是否"
+                        "实为GCJ-02（高德、腾讯地图坐标）；如是，请以 --crs gcj02 重新筛查"),
+    "mixed_geometry": "几何集合：各组成部分均已按其自身维度（面积、长度、点位）分别筛查",
+}
+
+#: How the input's CRS was determined (``input.crs_basis``), in Chinese.
+CRS_BASIS_ZH = {
+    "declared": "文件声明",
+    "from the file": "读自文件",
+    "from the zone prefix": "由坐标带号前缀判定",
+    "given by the user": "用户指定（--crs）",
+}
+
+#: The kinds whose overlap figures head a report and fill summary columns, in order.
+FIGURE_KINDS = ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village")
 
 LEVEL_ZH = {"district": "区级", "municipal": "市级", "state": "国家级"}
 DOMAIN_ZH = {"land": "用地", "sea": "用海", "island": "用岛"}
@@ -111,21 +137,21 @@ def _yes_no(value: Any) -> str:
 def _ha(m2: Any) -> str:
     try:
         return f"{float(m2) / 10000:,.4f}"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, jinja2.UndefinedError):
         return ""
 
 
 def _num(value: Any, digits: int = 1) -> str:
     try:
         return f"{float(value):,.{digits}f}"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, jinja2.UndefinedError):
         return ""
 
 
 def _pct(value: Any) -> str:
     try:
         return f"{float(value) * 100:.2f}%"
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, jinja2.UndefinedError):
         return ""
 
 
@@ -138,7 +164,8 @@ def _listing(value: Any) -> str:
 
 
 @lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of every page (templates compiled once per process, autoescape on)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("shgeo.outputs", "templates"),
         autoescape=True,
@@ -150,6 +177,7 @@ def _env() -> jinja2.Environment:
     env.globals.update(
         OUTCOME_ZH=OUTCOME_ZH, OVERALL_ZH=OVERALL_ZH, LEVEL_ZH=LEVEL_ZH, DOMAIN_ZH=DOMAIN_ZH,
         ROLE_ZH=ROLE_ZH, ZONE_ZH=ZONE_ZH, FACT_ZH=FACT_ZH, FIGURE_ZH=FIGURE_ZH, SAMPLE_BANNER=SAMPLE_BANNER,
+        FLAG_ZH=FLAG_ZH, CRS_BASIS_ZH=CRS_BASIS_ZH, FIGURE_KINDS=FIGURE_KINDS,
         KIND_ZH={k: s.label_zh for k, s in KINDS.items()},
     )
     return env
@@ -235,6 +263,25 @@ def _obligations(finding: dict[str, Any]) -> tuple[list[str], list[str]]:
     return items, [e for e in finding.get("extra") or [] if e not in repeated]
 
 
+def _flags(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(token, Chinese text) of the project's flags, in the order of :data:`FLAG_ZH` (unknown ones last)."""
+    details = ((report.get("facts") or {}).get("details") or {})
+    flags = [str(f) for f in details.get("flags") or []]
+    order = list(FLAG_ZH)
+    flags.sort(key=lambda f: order.index(f) if f in order else len(order))
+    return [(f, FLAG_ZH.get(f, f)) for f in dict.fromkeys(flags)]
+
+
+def _by_kind(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-kind overlap figures (``facts.details.by_kind``), statutory kinds first."""
+    details = ((report.get("facts") or {}).get("details") or {})
+    by_kind = details.get("by_kind") or {}
+    if not isinstance(by_kind, dict):
+        return []
+    kinds = [k for k in FIGURE_KINDS if k in by_kind] + [k for k in by_kind if k not in FIGURE_KINDS]
+    return [{"kind": k, **(by_kind[k] if isinstance(by_kind[k], dict) else {})} for k in kinds]
+
+
 def render_report(report: dict[str, Any]) -> str:
     """The report.html text of one project, from its report.json dict."""
     findings = report.get("findings") or []
@@ -260,15 +307,21 @@ def render_report(report: dict[str, Any]) -> str:
         "groundwater": [f for f in enriched if "环规" in str(f.get("regulation", ""))],
         "overlaps": [o for o in report.get("overlaps") or [] if o.get("relation") in (None, "overlap")],
         "near": [o for o in report.get("overlaps") or [] if o.get("relation") == "near"],
+        "flags": _flags(report),
+        "by_kind": _by_kind(report),
+        "contacts": [o for o in report.get("overlaps") or [] if "on_boundary" in (o.get("flags") or [])],
     }
-    return _env().get_template("report.html.j2").render(r=report, v=view)
+    return environment().get_template("report.html.j2").render(r=report, v=view)
 
 
-def render_index(result: ScreenRecord, rows: list[dict[str, Any]], folders: dict[str, str]) -> str:
-    """The batch index.html: every project linked to its report and map; failures with their reason."""
+def render_index(result: ScreenRecord, rows: list[dict[str, Any]], folders: dict[str, str], *,
+                 stale: list[dict[str, Any]] | tuple = (), xlsx: bool = True) -> str:
+    """The batch index.html: every project linked to its report and map; failures with their reason;
+    *stale*: report folders of earlier runs moved aside (``folder``, ``project_id``, ``moved_to``)."""
     layers = [{"kind": s.kind, "edition": getattr(s, "edition", None), "sample": getattr(s, "sample", False)}
               for s in getattr(result.library, "sources", [])]
-    return _env().get_template("index.html.j2").render(
+    return environment().get_template("index.html.j2").render(
         rows=rows, folders=folders, as_of=result.as_of.isoformat(), sample=result.sample_data, layers=layers,
-        counts={"all": len(rows), "ok": sum(r["status"] == "screened" for r in rows)},
+        counts={"all": len(rows), "ok": sum(r["status"] == "screened" for r in rows)}, stale=list(stale),
+        xlsx=xlsx,
     )

@@ -1,43 +1,64 @@
 """Write a screening run into an output folder: per project report.json, report.html, map.html;
-for the batch summary.csv, summary.gpkg and index.html.
+for the batch summary.csv, summary.xlsx, summary.gpkg and index.html.
 
 Layout of an output folder::
 
-    <out>/index.html            every project, linked (Chinese)
+    <out>/index.html            every project, linked (Chinese); stale reports named
     <out>/summary.csv           one row per project, UTF-8 with BOM (Excel shows Chinese)
+    <out>/summary.xlsx          the same rows, Chinese headings, text cells, frozen header
     <out>/summary.gpkg          layer "projects" (footprints + outcome fields), layer "overlaps" (pieces), EPSG:4490
+    <out>/_assets/              Leaflet, its CSS and images, the map page script (linked by every map.html)
+    <out>/_stale/<folder>/      report folders of projects that are not in this run's inputs, moved aside
     <out>/<id>/report.json      see :mod:`shgeo.outputs.report`
     <out>/<id>/report.html      the report in Chinese
-    <out>/<id>/map.html         the offline folium map
+    <out>/<id>/map.html         the offline map (:mod:`shgeo.outputs.map_page`)
 
-A project that is not screened on a re-run loses the report.json, report.html
-and map.html an earlier run wrote for it, so nothing reading ``<id>/report.json``
-sees an outdated answer.  The folder carries a ``.shgeo-output`` marker: input
-discovery never reads an output folder back as footprints.
+The folder must be new, empty or a shgeo output folder, and one run at a time
+writes into it (:func:`shgeo.outputs.folder.claim_output_folder`).  After a
+run, every report folder in it belongs to a project of that run: a project
+not screened this time loses the report.json, report.html and map.html an
+earlier run wrote for it, and the report folder of a project no longer in the
+inputs is moved to ``_stale/`` and listed as stale in index.html.  Every file
+is written atomically (a temporary file in the same folder, then
+``os.replace``); the temporary files of a killed run are removed by the next,
+which also rewrites summary.csv and index.html from what it wrote, so after a
+``kill -9`` they agree with the reports again once the next run ends.  The
+batch files are flushed to disk (fsync) before they replace the old ones.
 
-Every file is written atomically (a temporary file in the same folder, then
-``os.replace``), so an interrupted run never leaves a half-written report.
 A project whose report.json holds the same ``fingerprint`` (inputs,
-attributes, layer checksums, date, shgeo version) and the same map tiles is
-not rewritten on a re-run unless ``force``.
+attributes, layer checksums, date, shgeo version), the same map tiles and
+the same asset mode is not rewritten on a re-run unless ``force``.
+
+Reports and maps are rendered in worker processes when there are many
+(``processes``; the library's layers are prepared for display once and sent
+once to each worker), or on the workers of a dask ``client``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
+import shutil
 import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 from tqdm.auto import tqdm
 
-from ..inputs.discovery import OUTPUT_MARKER
-from .folder import atomic_write, unique_names
-from .maps import project_map_html
+from .assets import write_assets
+from .display import check_tiles
+from .folder import OUTPUT_FILES, STALE_DIR, TEMP_MARK, atomic_write, claim_output_folder, unique_names
+from .map_page import MapContext, MapJob, map_job, render_map_page
+from .report import report_json
 from .report_html import render_index, render_report
-from .summary import summary_csv, summary_gpkg, summary_rows
+from .summary import summary_csv, summary_gpkg, summary_rows, summary_xlsx
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..records import ProjectRecord, ScreenRecord
@@ -45,6 +66,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["save_outputs", "SaveResult"]
 
 log = logging.getLogger(__name__)
+
+#: files of one project's folder; report.json is written last: its fingerprint marks the folder complete
+PROJECT_FILES: Final = ("map.html", "report.html", "report.json")
+#: projects per task sent to a worker process
+_CHUNK: Final = 32
+#: below this many projects to write, worker processes do not pay for their start
+_PARALLEL_FROM: Final = 200
 
 
 @dataclass
@@ -57,25 +85,23 @@ class SaveResult:
     written: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    #: report folders of projects not in this run, moved to ``_stale/`` (folder → where it is now)
+    stale: dict[str, str] = field(default_factory=dict)
 
 
-def _up_to_date(folder: Path, project: ProjectRecord, tiles: str | None) -> bool:
+def _outputs_key(tiles: str | None, inline: bool, folder: str) -> dict[str, Any]:
+    return {"tiles": tiles, "assets": "inline" if inline else "linked", "folder": folder}
+
+
+def _up_to_date(folder: Path, project: ProjectRecord, key: dict[str, Any]) -> bool:
     try:
         old = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return (old.get("project_id") == project.project_id
+    return (isinstance(old, dict) and old.get("project_id") == project.project_id
             and old.get("fingerprint") == project.fingerprint
-            and old.get("_outputs", {}).get("tiles") == tiles
+            and old.get("_outputs") == key
             and (folder / "report.html").is_file() and (folder / "map.html").is_file())
-
-
-def _normal_tiles(tiles: str | None) -> str | None:
-    """``None``, ``""`` and ``"none"`` all mean no tile layer (so a re-run compares like with like)."""
-    if tiles is None:
-        return None
-    text = str(tiles).strip()
-    return None if text.lower() in ("", "none") else text
 
 
 def _remove_stale(folder: Path, project: ProjectRecord) -> None:
@@ -104,46 +130,271 @@ def _remove_stale(folder: Path, project: ProjectRecord) -> None:
         pass
 
 
+# --------------------------------------------------------------------------- rendering (any process)
+
+#: the map context of a worker process (set once per worker by :func:`_init_worker`)
+_WORKER_CONTEXT: MapContext | None = None
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker is killed when the run that started it dies (even by SIGKILL), so that no orphan
+    keeps writing into the folder (or holding its lock) after the run is gone."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - another libc
+        pass
+
+
+def _init_worker(context: MapContext, parent: int | None) -> None:
+    global _WORKER_CONTEXT
+    _die_with_parent()
+    if parent is not None and os.getppid() != parent:  # pragma: no cover - the run died while this one forked
+        os._exit(1)
+    _WORKER_CONTEXT = context
+    logging.getLogger("shgeo").setLevel(logging.WARNING)
+
+
+def _render(report: dict[str, Any], job: MapJob, context: MapContext, tiles: str | None,
+            inline: bool) -> dict[str, bytes]:
+    """The three files of one project, in the order they are written."""
+    return {
+        "map.html": render_map_page(job, context, tiles=tiles, inline=inline).encode("utf-8"),
+        "report.html": render_report(report).encode("utf-8"),
+        "report.json": report_json(report).encode("utf-8"),
+    }
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write one project's files, each through a temporary name and ``os.replace`` (no fsync: see the module
+    docstring); report.json last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        target = folder / name
+        tmp = folder / f".{name}.{os.getpid()}{TEMP_MARK}"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(files[name])
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+def _write_chunk(out: str, jobs: list[tuple[str, str, dict[str, Any], MapJob]], tiles: str | None,
+                 inline: bool, context: MapContext | None = None) -> list[tuple[str, str | None]]:
+    """Render and write the projects of *jobs* ``(project_id, folder, report, map job)``; (id, error or None)."""
+    ctx = context if context is not None else _WORKER_CONTEXT
+    done = []
+    for pid, folder, report, job in jobs:
+        try:
+            _write_files(Path(out) / folder, _render(report, job, ctx, tiles, inline))
+            done.append((pid, None))
+        except Exception as exc:  # noqa: BLE001 - one bad project is reported, the rest go on
+            log.exception("project %s: writing the outputs failed", pid)
+            done.append((pid, f"writing the outputs failed: {exc}"))
+    return done
+
+
+def render_chunk(jobs: list[tuple[str, str, dict[str, Any], MapJob]], context: MapContext, tiles: str | None,
+                 inline: bool) -> list[tuple[str, str, dict[str, bytes] | str]]:
+    """Render (not write) the projects of *jobs*: ``(project_id, folder, files or error)`` (dask workers)."""
+    done = []
+    for pid, folder, report, job in jobs:
+        try:
+            done.append((pid, folder, _render(report, job, context, tiles, inline)))
+        except Exception as exc:  # noqa: BLE001
+            done.append((pid, folder, f"writing the outputs failed: {exc}"))
+    return done
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _jobs(todo: list[tuple[ProjectRecord, str]], key_of: Any) -> Iterator[tuple[str, str, dict[str, Any], MapJob]]:
+    for project, folder in todo:
+        report = dict(project.report or {})
+        report["_outputs"] = key_of(folder)
+        yield project.project_id, folder, report, map_job(project)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe (POSIX, no other thread running but tqdm's idle monitor: the workers start at
+    once, nothing re-imported), else forkserver, else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.name != "tqdm_monitor"]
+    if "fork" in methods and not others:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _write_local(out: Path, todo: list[tuple[ProjectRecord, str]], context: MapContext, key_of: Any,
+                 tiles: str | None, inline: bool, processes: int, bar: Any) -> dict[str, str | None]:
+    results: dict[str, str | None] = {}
+    jobs = _jobs(todo, key_of)
+    if processes <= 1 or len(todo) < _PARALLEL_FROM:
+        for chunk in _chunks(list(jobs), _CHUNK):
+            for pid, error in _write_chunk(str(out), chunk, tiles, inline, context):
+                results[pid] = error
+            bar.update(len(chunk))
+        return results
+    method = _pool_context()
+    forked = method.get_start_method() == "fork"  # else the workers' parent is a fork server
+    with ProcessPoolExecutor(max_workers=processes, mp_context=method, initializer=_init_worker,
+                             initargs=(context, os.getpid() if forked else None)) as pool:
+        pending: dict[Future, int] = {}
+        chunks = iter(lambda: [job for _, job in zip(range(_CHUNK), jobs)], [])
+        for chunk in chunks:
+            pending[pool.submit(_write_chunk, str(out), chunk, tiles, inline)] = len(chunk)
+            if len(pending) >= 3 * processes:  # a bounded number in flight: memory stays flat
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    results.update(fut.result())
+                    bar.update(pending.pop(fut))
+        for fut in list(pending):
+            results.update(fut.result())
+            bar.update(pending.pop(fut))
+    return results
+
+
+def _write_on_client(out: Path, todo: list[tuple[ProjectRecord, str]], context: MapContext, key_of: Any,
+                     tiles: str | None, inline: bool, client: Any, bar: Any) -> dict[str, str | None]:
+    from distributed import as_completed
+
+    shared = client.scatter(context, broadcast=True, hash=False)
+    futures = [client.submit(render_chunk, chunk, shared, tiles, inline, pure=False)
+               for chunk in _chunks(list(_jobs(todo, key_of)), _CHUNK)]
+    results: dict[str, str | None] = {}
+    for future in as_completed(futures):
+        for pid, folder, files in future.result():
+            if isinstance(files, str):
+                results[pid] = files
+                continue
+            try:
+                _write_files(out / folder, files)
+                results[pid] = None
+            except OSError as exc:
+                results[pid] = f"writing the outputs failed: {exc}"
+            bar.update(1)
+    return results
+
+
+def _move_stale(out: Path, current: set[str]) -> dict[str, str]:
+    """Move report folders of projects not in this run to ``_stale/``; drop stale copies that are current again.
+
+    Returns every folder now in ``_stale/`` (name → path relative to *out*).
+    """
+    stale_root = out / STALE_DIR
+    for path in sorted(out.iterdir()):
+        name = path.name
+        if (not path.is_dir() or path.is_symlink() or name.startswith(".") or name in OUTPUT_FILES
+                or name.lower() in current):
+            continue
+        if not any((path / f).is_file() for f in PROJECT_FILES):
+            continue  # not a report folder: left alone
+        target = stale_root / name
+        if target.exists():
+            shutil.rmtree(target)
+        stale_root.mkdir(exist_ok=True)
+        os.replace(path, target)
+        log.warning("%s holds the report of a project that is not in this run: moved to %s", path, target)
+    found: dict[str, str] = {}
+    if stale_root.is_dir():
+        for path in sorted(stale_root.iterdir()):
+            if not path.is_dir():
+                continue
+            if path.name.lower() in current:
+                shutil.rmtree(path)  # the project is back: its current report is in <out>/<folder>
+                continue
+            found[path.name] = f"{STALE_DIR}/{path.name}"
+        if not found:
+            shutil.rmtree(stale_root, ignore_errors=True)
+    return found
+
+
+def _stale_rows(out: Path, stale: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for folder, moved in stale.items():
+        try:
+            old = json.loads((out / moved / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+        old = old if isinstance(old, dict) else {}
+        rows.append({"folder": folder, "moved_to": moved, "project_id": old.get("project_id"),
+                     "overall": old.get("overall")})
+    return rows
+
+
 def save_outputs(result: ScreenRecord, out: Path, *, tiles: str | None = None, force: bool = False,
-                 progress: bool | None = None) -> SaveResult:
-    """Write per-project reports and maps and the batch summary into *out* (see the module docstring)."""
-    tiles = _normal_tiles(tiles)
-    out.mkdir(parents=True, exist_ok=True)
-    marker = out / OUTPUT_MARKER
-    if not marker.is_file():
-        atomic_write(marker, "shgeo screen output folder: not read back as footprints\n")
+                 progress: bool | None = None, self_contained: bool = False, processes: int | None = None,
+                 client: Any = None, lock: bool = True) -> SaveResult:
+    """Write per-project reports and maps and the batch summary into *out* (see the module docstring).
+
+    *tiles*: none, ``"osm"`` or an http(s) URL template.  *self_contained*: every map.html
+    carries Leaflet inline (one file to mail) instead of linking ``_assets/``.
+    *processes*: worker processes for rendering (default: the CPUs, at most 2 here when
+    there are many projects); *client*: a dask client whose workers render instead.
+    *lock*: claim the folder (False when the caller already holds it).
+    """
+    tiles = check_tiles(tiles)
+    with claim_output_folder(out) if lock else nullcontext(out):
+        return _save(result, out, tiles=tiles, force=force, progress=progress, inline=self_contained,
+                     processes=processes, client=client)
+
+
+def _save(result: ScreenRecord, out: Path, *, tiles: str | None, force: bool, progress: bool | None,
+          inline: bool, processes: int | None, client: Any) -> SaveResult:
+    if not inline:
+        write_assets(out)
     folders = unique_names(p.project_id for p in result.projects)
     saved = SaveResult(out=out, index=out / "index.html", folders=folders)
-    disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
-    for project in tqdm(result.projects, desc="writing", unit="project", disable=disable, file=sys.stderr):
+
+    def key_of(folder: str) -> dict[str, Any]:
+        return _outputs_key(tiles, inline, folder)
+
+    todo: list[tuple[ProjectRecord, str]] = []
+    for project in result.projects:
+        folder = folders[project.project_id]
         if not project.ok:
             saved.failed[project.project_id] = project.error or ""
-            _remove_stale(out / folders[project.project_id], project)
-            continue
-        folder = out / folders[project.project_id]
-        if not force and _up_to_date(folder, project, tiles):
+            _remove_stale(out / folder, project)
+        elif not force and _up_to_date(out / folder, project, key_of(folder)):
             saved.reused.append(project.project_id)
-            continue
-        try:
-            report = dict(project.report or {})
-            report["_outputs"] = {"tiles": tiles, "folder": folders[project.project_id]}
-            map_html = project_map_html(project, result.library, tiles=tiles)
-            report_html = render_report(report)
-            atomic_write(folder / "map.html", map_html)
-            atomic_write(folder / "report.html", report_html)
-            # report.json last: its fingerprint marks the folder complete
-            atomic_write(folder / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-        except Exception as exc:  # noqa: BLE001 - one bad project is reported, the rest go on
-            log.exception("project %s: writing the outputs failed", project.project_id)
-            project.error = f"writing the outputs failed: {exc}"
-            saved.failed[project.project_id] = project.error
-            _remove_stale(folder, project)
-            continue
-        saved.written.append(project.project_id)
+        else:
+            todo.append((project, folder))
+    disable = None if progress is None else not progress  # None: tqdm shows it on a terminal only
+    if todo:
+        context = MapContext(result.library)
+        workers = processes if processes is not None else min(2, os.cpu_count() or 1)
+        with tqdm(total=len(todo), desc="writing", unit="project", disable=disable, file=sys.stderr) as bar:
+            if client is not None:
+                done = _write_on_client(out, todo, context, key_of, tiles, inline, client, bar)
+            else:
+                done = _write_local(out, todo, context, key_of, tiles, inline, workers, bar)
+        for project, folder in todo:
+            error = done.get(project.project_id, "writing the outputs failed: no result")
+            if error is None:
+                saved.written.append(project.project_id)
+            else:
+                project.error = error
+                saved.failed[project.project_id] = error
+                _remove_stale(out / folder, project)
+    current = {folders[p.project_id].lower() for p in result.projects if p.ok}
+    saved.stale = _move_stale(out, current)
     rows = summary_rows(result, folders)
     atomic_write(out / "summary.csv", summary_csv(rows))
+    atomic_write(out / "summary.xlsx", summary_xlsx(rows))
     atomic_write(out / "summary.gpkg", summary_gpkg(result, rows))
-    atomic_write(saved.index, render_index(result, rows, folders))
-    log.info("wrote %s (%d written, %d unchanged, %d not screened)", saved.index, len(saved.written),
-             len(saved.reused), len(saved.failed))
+    atomic_write(saved.index, render_index(result, rows, folders, stale=_stale_rows(out, saved.stale)))
+    log.info("wrote %s (%d written, %d unchanged, %d not screened, %d stale)", saved.index, len(saved.written),
+             len(saved.reused), len(saved.failed), len(saved.stale))
     return saved

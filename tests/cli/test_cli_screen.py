@@ -52,7 +52,7 @@ def test_sample_projects_end_to_end_then_resume_and_force(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert f"index: {(out / 'index.html').resolve()}" in printed
     rows = _summary(out)
-    assert len(rows) == 12 and all(r["status"] == "screened" for r in rows.values())
+    assert len(rows) == 15 and all(r["status"] == "screened" for r in rows.values())
     for pid in rows:
         for name in ("report.json", "report.html", "map.html"):
             assert (out / pid / name).is_file()
@@ -61,7 +61,7 @@ def test_sample_projects_end_to_end_then_resume_and_force(tmp_path, capsys):
     _age(out)
     assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), *AS_OF]) == 0
     assert all(_untouched(out / pid) for pid in rows)
-    assert "0 written, 12 unchanged" in capsys.readouterr().err
+    assert "0 written, 15 unchanged" in capsys.readouterr().err
 
     assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(out), *AS_OF, "--force"]) == 0
     assert not any(_untouched(out / pid) for pid in rows)
@@ -228,3 +228,104 @@ def test_layer_encoding_and_csv_column_options(tmp_path):
     out3 = tmp_path / "out3"
     assert main(["screen", str(wkt), "--wkt-field", "形状", "--crs", "EPSG:4490", "--out", str(out3), *AS_OF]) == 0
     assert set(_summary(out3)) == {"W1"}
+
+
+def test_a_users_folder_is_refused_even_with_force(tmp_path, capsys):
+    folder = _projects(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.csv").write_text("my own,table\n", encoding="utf-8")
+    for extra in ([], ["--force"]):
+        assert main(["screen", str(folder), "--out", str(mine), *AS_OF, *extra]) == 2
+        assert "not a shgeo output folder" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["summary.csv"]
+    assert (mine / "summary.csv").read_text(encoding="utf-8") == "my own,table\n"
+
+
+@pytest.mark.parametrize("tiles", ["javascript:alert(1)//{z}/{x}/{y}", "file:///{z}/{x}/{y}", "https://x.org/a.png"])
+def test_tiles_other_than_http_templates_exit_2(tmp_path, capsys, tiles):
+    folder = _projects(tmp_path)
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--tiles", tiles, *AS_OF]) == 2
+    assert "http" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_self_contained_maps_and_the_xlsx(tmp_path):
+    folder = _projects(tmp_path)
+    out = tmp_path / "out"
+    assert main(["screen", str(folder), "--out", str(out), "--self-contained", *AS_OF]) == 0
+    page = (out / "A" / "map.html").read_text(encoding="utf-8")
+    assert "_assets" not in page and 'version="1.9.4"' in page
+    assert (out / "summary.xlsx").is_file() and 'href="summary.xlsx"' in (out / "index.html").read_text("utf-8")
+
+
+def test_quiet_runs_print_no_progress(tmp_path, capsys):
+    folder = _projects(tmp_path)
+    assert main(["-q", "screen", str(folder), "--out", str(tmp_path / "out"), *AS_OF]) == 0
+    err = capsys.readouterr().err
+    assert "project/s" not in err and "it/s" not in err
+
+
+@pytest.mark.slow
+def test_workers_on_a_local_dask_cluster_give_the_same_outputs(tmp_path):
+    pytest.importorskip("distributed")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(one), *AS_OF]) == 0
+    assert main(["screen", str(SAMPLE_PROJECTS), "--out", str(two), "--workers", "2", *AS_OF]) == 0
+    assert (one / "summary.csv").read_bytes() == (two / "summary.csv").read_bytes()
+    for pid in _summary(one):
+        assert (one / pid / "report.json").read_bytes() == (two / pid / "report.json").read_bytes()
+        assert (one / pid / "map.html").read_bytes() == (two / pid / "map.html").read_bytes()
+
+
+def test_workers_and_scheduler_together_are_a_usage_error(tmp_path):
+    folder = _projects(tmp_path)
+    assert main(["screen", str(folder), "--out", str(tmp_path / "out"), "--workers", "2", "--scheduler",
+                 "tcp://127.0.0.1:1", *AS_OF]) == 2
+def test_survey_files_per_parcel_and_per_feature(tmp_path):
+    from common import gk_project, rect, txt_document, txt_parcel, write_dxf, write_text
+
+    e, n = gk_project(121.455, 31.175, 4528)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_text(folder / "报批.txt", txt_document([txt_parcel([rect(e, n, 100, 100)], pid="DK01"),
+                                                 txt_parcel([rect(e + 300, n, 100, 100)], pid="DK02")]))
+    write_dxf(folder / "图纸.dxf", [rect(e, n + 500, 100, 100), rect(e + 300, n + 500, 100, 100)])
+    assert main(["screen", str(folder), "--out", str(tmp_path / "whole"), *AS_OF]) == 0
+    assert set(_summary(tmp_path / "whole")) == {"报批", "图纸"}
+    for flag in ("--per-parcel", "--per-feature"):
+        out = tmp_path / flag.strip("-")
+        assert main(["screen", str(folder), "--out", str(out), flag, *AS_OF]) == 0
+        ids = set(_summary(out))
+        assert {"DK01", "DK02"} <= ids and len(ids) == 4
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("prefixed_as_4549", "use EPSG:4528 (zone-prefixed)"),
+    ("not_geojson", "JSON but not GeoJSON"),
+    ("wrong_encoding", "--encoding"),
+    ("dwg", "save it as DXF"),
+    ("no_crs", "--crs"),
+])
+def test_messages_point_the_right_way(tmp_path, capsys, case, expected):
+    """The message of a bad input names the fix, and names CLI options as the CLI spells them."""
+    from common import gk_project, rect, write_dxf, write_text
+
+    e, n = gk_project(121.455, 31.175, 4528)
+    if case == "prefixed_as_4549":
+        path = tmp_path / "gk.gpkg"
+        gpd.GeoDataFrame(geometry=[box(e, n, e + 100, n + 100)], crs=4549).to_file(path)
+    elif case == "not_geojson":
+        path = tmp_path / "query.json"
+        path.write_text('{"spatial": {"redline": false}, "project": {}}', encoding="utf-8")
+    elif case == "wrong_encoding":
+        path = write_text(tmp_path / "pts.csv", "项目编号,lon,lat\n甲,121.457,31.176\n", "utf-8")
+        argv_extra = ["--encoding", "gbk", "--crs", "EPSG:4490"]
+    elif case == "dwg":
+        path = tmp_path / "图纸.dwg"
+        path.write_bytes(b"AC1032" + bytes(32))
+    else:
+        path = write_dxf(tmp_path / "plain.dxf", [rect(*gk_project(121.455, 31.175, 4549), 100, 100)])
+    extra = argv_extra if case == "wrong_encoding" else []
+    assert main(["screen", str(path), "--out", str(tmp_path / "out"), *AS_OF, *extra]) == 2
+    assert expected in capsys.readouterr().err

@@ -175,12 +175,23 @@ def test_gauss_kruger_zones(tmp_path, epsg):
     assert _close(gdf.geometry.array, _reference(src), tol_m=0.001)
 
 
-@pytest.mark.parametrize("written, declared", [(4549, 4550), (4528, 4513)])
-def test_wrong_gauss_kruger_zone_named(tmp_path, written, declared):
-    src = _lonlat_frame().to_crs(written)
+def test_wrong_gauss_kruger_zone_named(tmp_path):
+    src = _lonlat_frame().to_crs(4549)
+    path = tmp_path / "gk.gpkg"
+    src.set_crs(4550, allow_override=True).to_file(path)
+    with pytest.raises(ExtentError, match="Gauss-Kr"):
+        read_footprints(path)
+
+
+@pytest.mark.parametrize("written, declared, right", [(4528, 4513, 4528), (4528, 4549, 4528), (4549, 4528, 4549),
+                                                      (4529, 4550, 4529)])
+def test_declared_gauss_kruger_crs_that_contradicts_the_zone_prefix_names_the_right_code(tmp_path, written, declared,
+                                                                                          right):
+    """A zone-prefixed easting names its zone: a declared CRS that disagrees is an error naming the one that fits."""
+    src = _lonlat_frame([_square(121.47 if written in (4528, 4549) else 121.8, 31.23)]).to_crs(written)
     path = tmp_path / "gk.gpkg"
     src.set_crs(declared, allow_override=True).to_file(path)
-    with pytest.raises(ExtentError, match="Gauss-Kr"):
+    with pytest.raises(CRSError, match=f"use EPSG:{right} \\((zone-prefixed|no zone prefix)\\)"):
         read_footprints(path)
 
 
@@ -284,7 +295,7 @@ def test_gk_metres_in_a_geojson_say_why_the_given_crs_was_not_used(tmp_path):
 def test_csv_problems_are_messages_not_tracebacks(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text("id,wkt\n1,POINT (121.47 31.23)\n2,POINT (121.5\n", encoding="utf-8")
-    with pytest.raises(FootprintError, match=r"line\(s\) \[3\]"):
+    with pytest.raises(FootprintError, match=r"row '2': no readable geometry: wkt = 'POINT \(121.5' is not WKT"):
         read_footprints(path, crs="EPSG:4326")
     with pytest.raises(FootprintError, match="unknown text encoding"):
         read_footprints(path, crs="EPSG:4326", encoding="no-such-codec")

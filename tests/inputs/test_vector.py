@@ -9,6 +9,8 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from shgeo.errors import LayerError, ShgeoError
@@ -122,12 +124,100 @@ def test_gbk_dbf_without_cpg_needs_explicit_encoding(tmp_path, encoding):
     assert list(read_vector(shp, encoding=encoding)["name"]) == NAMES
 
 
-def test_gbk_dbf_without_cpg_or_encoding_is_reported(tmp_path):
+def test_gbk_dbf_without_cpg_is_read_as_gbk_and_said_so(tmp_path):
+    """The normal case in Shanghai: no .cpg, language driver 0, GBK text — read as GBK, and the report says so."""
     shp = _shapefile(tmp_path, encoding="GBK", cpg=False)
     gdf = read_vector(shp)
-    assert list(gdf["name"]) != NAMES  # GDAL read it as ISO-8859-1
+    assert list(gdf["name"]) == NAMES
+    assert gdf.attrs["encoding"] == "GBK" and gdf.attrs["unread_fields"] == []
     (problem,) = gdf.attrs["problems"]
-    assert "GBK" in problem and ".cpg" in problem
+    assert "no code page" in problem and "not valid UTF-8" in problem and "read as GBK" in problem
+
+
+def test_chinese_field_names_of_a_gbk_dbf_are_decoded_too(tmp_path):
+    gdf = gpd.GeoDataFrame({"项目编号": ["P1"], "项目名称": ["浦东某路"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)],
+                           crs=4490)
+    gdf.to_file(tmp_path / "p.shp", encoding="GBK")
+    (tmp_path / "p.cpg").unlink()
+    read = read_vector(tmp_path / "p.shp")
+    assert list(read.columns[:2]) == ["项目编号", "项目名称"] and read["项目名称"].iloc[0] == "浦东某路"
+
+
+def test_utf8_dbf_without_cpg_is_read_as_utf8(tmp_path):
+    shp = _shapefile(tmp_path, encoding="UTF-8", cpg=False)
+    gdf = read_vector(shp)
+    assert list(gdf["name"]) == NAMES and gdf.attrs["encoding"] == "UTF-8"
+    assert any("valid UTF-8" in p for p in gdf.attrs["problems"])
+
+
+def test_a_cpg_that_lies_gets_the_same_treatment(tmp_path):
+    shp = _shapefile(tmp_path, encoding="GBK", cpg=False)
+    (tmp_path / "villages.cpg").write_text("UTF-8")
+    gdf = read_vector(shp)
+    assert list(gdf["name"]) == NAMES and gdf.attrs["encoding"] == "GBK"
+    assert any("'UTF-8' (.cpg)" in p and "read as GBK" in p for p in gdf.attrs["problems"])
+
+
+def test_a_gbk_cpg_over_utf8_text_reads_utf8(tmp_path):
+    text = "民生村"
+    assert len(text.encode("utf-8")) % 2 == 1  # odd length: these UTF-8 bytes cannot be GBK
+    gdf = gpd.GeoDataFrame({"name": [text]}, geometry=[box(121.5, 31.2, 121.51, 31.21)], crs=4490)
+    gdf.to_file(tmp_path / "v.shp", encoding="UTF-8")
+    (tmp_path / "v.cpg").write_text("GBK")
+    read = read_vector(tmp_path / "v.shp")
+    assert read["name"].iloc[0] == text and read.attrs["encoding"] == "UTF-8"
+
+
+def test_a_truthful_multibyte_cpg_wins_without_a_note(tmp_path):
+    shp = _shapefile(tmp_path, encoding="GBK")
+    gdf = read_vector(shp)
+    assert list(gdf["name"]) == NAMES and gdf.attrs["problems"] == []
+
+
+def test_a_field_no_encoding_fits_is_left_out_and_named(tmp_path):
+    """Undecodable text never vanishes silently: the field is named in unread_fields and in the problems."""
+    gbk_as_latin1 = "民生村".encode("gbk").decode("latin-1")
+    gdf = gpd.GeoDataFrame({"name": [gbk_as_latin1], "junk": ["\xff\xfe\xff"]},
+                           geometry=[box(121.5, 31.2, 121.51, 31.21)], crs=4490)
+    gdf.to_file(tmp_path / "v.shp", encoding="ISO-8859-1")
+    (tmp_path / "v.cpg").unlink(missing_ok=True)
+    read = read_vector(tmp_path / "v.shp")
+    assert read["name"].iloc[0] == "民生村" and "junk" not in read.columns
+    assert read.attrs["unread_fields"] == ["junk"]
+    assert any("could not be read" in p and "junk" in p and "--encoding" in p for p in read.attrs["problems"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(alphabet="上海浦东新区崇明岛村镇路街道工程项目甲乙丙丁一二三0123456789 -",
+                                min_size=1, max_size=12), min_size=1, max_size=4),
+       encoding=st.sampled_from(["GBK", "UTF-8"]), cpg=st.sampled_from([None, "UTF-8", "GBK", "CP936"]),
+       zipped=st.booleans())
+def test_dbf_text_is_read_in_the_encoding_its_bytes_are_in(tmp_path_factory, names, encoding, cpg, zipped):
+    """Any Chinese text, in GBK or UTF-8, behind no .cpg or any .cpg (true or not), loose or zipped."""
+    names = [n.strip() or "甲" for n in names]
+    data = [n.encode(encoding) for n in names]
+    if cpg in ("GBK", "CP936") and encoding == "UTF-8" and all(_decodes(d, "gbk") for d in data):
+        return  # UTF-8 bytes that are also valid GBK: a .cpg saying GBK is then believed (the bytes cannot tell)
+    folder = tmp_path_factory.mktemp("enc")
+    gdf = gpd.GeoDataFrame({"name": names}, geometry=[box(121.5, 31.2, 121.51, 31.21)] * len(names), crs=4490)
+    gdf.to_file(folder / "v.shp", encoding=encoding)
+    (folder / "v.cpg").unlink(missing_ok=True)
+    if cpg:
+        (folder / "v.cpg").write_text(cpg)
+    path = folder / "v.shp"
+    if zipped:
+        path = _zip(folder / "v.zip", [p for p in folder.iterdir() if p.suffix != ".zip"])
+    read = read_vector(path)
+    assert list(read["name"]) == names
+    assert read.attrs["unread_fields"] == []
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def test_explicit_encoding_overrides_cpg_and_says_so(tmp_path):
@@ -262,8 +352,8 @@ def test_directory_of_shapefiles(tmp_path):
         read_vector(tmp_path, layer="a")  # GDAL would silently skip b
 
 
-def test_garbled_text_in_a_zipped_shapefile_is_reported(tmp_path):
-    """A DBF without a code page inside a .zip: the likely encoding is named, as for a loose file."""
+def test_gbk_text_in_a_zipped_shapefile_is_read_as_gbk(tmp_path):
+    """A DBF without a code page inside a .zip: read as GBK and said so, as for a loose file."""
     import zipfile
 
     gdf = gpd.GeoDataFrame({"name": ["民生村"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)], crs=4490)
@@ -273,7 +363,8 @@ def test_garbled_text_in_a_zipped_shapefile_is_reported(tmp_path):
         for ext in ("shp", "shx", "dbf", "prj"):
             z.write(tmp_path / f"v.{ext}", f"v.{ext}")
     read = read_vector(tmp_path / "v.zip")
-    assert any("declares no code page" in p and "encoding" in p for p in read.attrs["problems"])
+    assert read["name"].iloc[0] == "民生村" and read.attrs["encoding"] == "GBK"
+    assert any("declares no code page" in p and "read as GBK" in p for p in read.attrs["problems"])
 
 
 def test_an_encoding_is_not_applied_to_utf8_formats(tmp_path):
@@ -281,3 +372,20 @@ def test_an_encoding_is_not_applied_to_utf8_formats(tmp_path):
     gdf = gpd.GeoDataFrame({"name": ["民生村"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)], crs=4490)
     gdf.to_file(tmp_path / "v.gpkg")
     assert read_vector(tmp_path / "v.gpkg", encoding="GBK")["name"].iloc[0] == "民生村"
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
+def test_names_cut_inside_a_character_still_decode(tmp_path, encoding):
+    """A DBF keeps 10 bytes of a field name: a character cut in two is dropped, and the cut does not make the
+    whole file look like another encoding."""
+    long_name, long_value = "是否新增建设用地", "上海市浦东新区张江高科技园区某某路某某号"
+    gdf = gpd.GeoDataFrame({long_name: [long_value], "名称": ["陆渡村"]}, geometry=[box(121.5, 31.2, 121.51, 31.21)],
+                           crs=4490)
+    with pytest.warns(RuntimeWarning):  # GDAL says it cut the name
+        gdf.to_file(tmp_path / "cut.shp", encoding=encoding)
+    (tmp_path / "cut.cpg").unlink()
+    read = read_vector(tmp_path / "cut.shp")
+    assert read.attrs["encoding"] == ("UTF-8" if encoding == "UTF-8" else "GBK")
+    cut = [c for c in read.columns if c.startswith("是否")]
+    assert len(cut) == 1 and long_name.startswith(cut[0]) and read["名称"].iloc[0] == "陆渡村"
+    assert long_value.startswith(read[cut[0]].iloc[0]) and read.attrs["unread_fields"] == []

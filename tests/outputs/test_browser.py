@@ -1,5 +1,9 @@
 """A real browser opens map.html offline: no errors, no request, the footprint drawn, popups escaped.
 
+Both kinds of page: the one in an output folder, which links Leaflet from the
+folder's ``_assets/`` (opened from its place in a copy of the whole folder),
+and the self-contained one (``--self-contained``), opened on its own.
+
 Uses Debian's ``chromium`` headless (``--dump-dom`` after the page ran, and
 ``--screenshot``), with name resolution disabled so any request to the
 network fails.  A small probe script, added to a copy of the page, records
@@ -51,21 +55,22 @@ window.addEventListener('load', function () {
     var out = {errors: __probe.errors};
     out.paths = document.querySelectorAll('path.leaflet-interactive').length;
     out.resources = performance.getEntriesByType('resource').map(function (r) { return r.name; });
-    var el = document.querySelector('.folium-map');
-    var map = el && window[el.id];
+    var map = window.shgeoMap;
     out.map = !!map;
     var opened = false;
     if (map) {
       map.eachLayer(function (layer) {
         var p = layer.feature && layer.feature.properties;
-        if (!opened && p && String(p._popup).indexOf('alert(1)') >= 0) {
-          // a click, as a reviewer would: folium binds the popup on the GeoJSON group
+        if (!opened && p && JSON.stringify(p).indexOf('alert(1)') >= 0 && layer.getPopup && layer.getPopup()) {
+          // a click, as a reviewer would
           var at = layer.getBounds ? layer.getBounds().getCenter() : layer.getLatLng();
           layer.fire('click', {latlng: at}, true);
           opened = true;
         }
       });
     }
+    var tip = document.querySelector('.leaflet-tooltip');
+    out.legend = !!document.getElementById('shgeo-legend');
     var pc = document.querySelector('.leaflet-popup-content');
     out.popup_text = pc ? pc.textContent : null;
     out.popup_tags = pc ? Array.prototype.map.call(pc.querySelectorAll('*'), function (n) { return n.tagName; }) : [];
@@ -104,20 +109,26 @@ def _run(browser: str, tmp: Path, url: str, *extra: str) -> subprocess.Completed
     return subprocess.run(args, capture_output=True, text=True, timeout=90, env={**os.environ, "LANG": "C.UTF-8"})
 
 
-@pytest.fixture(scope="module")
-def map_file(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=["linked", "self-contained"])
+def map_file(request, tmp_path_factory) -> Path:
     library = load_library()
     gdf = gpd.GeoDataFrame({"项目编号": ["XSS"], "项目名称": [PAYLOAD]},
                            geometry=[box(121.97, 31.53, 121.975, 31.535)], crs="EPSG:4490")
     out = tmp_path_factory.mktemp("browser")
-    save_outputs(screen(gdf, library, as_of="2025-06-01"), out)
-    return out / "XSS" / "map.html"
+    save_outputs(screen(gdf, library, as_of="2025-06-01"), out, self_contained=request.param == "self-contained")
+    if request.param == "linked":  # the folder works offline as a whole, wherever it is copied
+        copy = tmp_path_factory.mktemp("copied") / "folder"
+        shutil.copytree(out, copy)
+        return copy / "XSS" / "map.html"
+    alone = tmp_path_factory.mktemp("alone") / "map.html"  # one file, mailed on its own
+    shutil.copy(out / "XSS" / "map.html", alone)
+    return alone
 
 
 def test_map_opens_offline_draws_the_footprint_and_escapes(map_file, tmp_path):
     browser = _chromium()
     page = map_file.read_text(encoding="utf-8")
-    probed = tmp_path / "map_probe.html"
+    probed = map_file.parent / "map_probe.html"  # beside the page: relative links resolve as they would
     probed.write_text(page.replace("<head>", "<head>\n" + PROBE, 1), encoding="utf-8")
     netlog = tmp_path / "netlog.json"
     run = _run(browser, tmp_path, probed.as_uri(), "--dump-dom", f"--log-net-log={netlog}")
@@ -127,6 +138,7 @@ def test_map_opens_offline_draws_the_footprint_and_escapes(map_file, tmp_path):
     probe = json.loads(html.unescape(found.group(1)))
 
     assert probe["map"], "no Leaflet map object"
+    assert probe["legend"]
     assert probe["errors"] == []
     console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], console
@@ -156,11 +168,11 @@ def test_point_project_needs_no_image_file(tmp_path):
     gdf = gpd.GeoDataFrame({"项目编号": ["PT"]}, geometry=gpd.points_from_xy([121.40], [31.49]), crs="EPSG:4490")
     save_outputs(screen(gdf, library, as_of="2025-06-01"), tmp_path / "out")
     page = (tmp_path / "out" / "PT" / "map.html").read_text(encoding="utf-8")
-    probed = tmp_path / "probe.html"
+    probed = tmp_path / "out" / "PT" / "probe.html"
     probed.write_text(page.replace("<head>", "<head>\n" + PROBE, 1), encoding="utf-8")
     run = _run(browser, tmp_path, probed.as_uri(), "--dump-dom")
     found = re.search(r'<pre id="shgeo-probe">(.*?)</pre>', run.stdout, flags=re.S)
     assert found, run.stderr[-2000:]
     probe = json.loads(html.unescape(found.group(1)))
     assert probe["errors"] == [] and probe["paths"] >= 1
-    assert [r for r in probe["resources"] if not r.startswith("data:")] == []
+    assert [r for r in probe["resources"] if not r.startswith(("data:", "file:"))] == []

@@ -119,7 +119,7 @@ def test_values_are_escaped_and_names_are_safe(saved):
     _, out = saved
     xss = out / "xss"
     folders = sorted(p.name for p in xss.iterdir() if p.is_dir())
-    assert folders == ["_CON", "_evil"]
+    assert folders == ["_CON", "_assets", "_evil"]
     for page in (xss / "_evil" / "report.html", xss / "index.html"):
         text = page.read_text(encoding="utf-8")
         assert XSS not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
