@@ -179,8 +179,9 @@ def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _
         try:
             fact = facts[pid]
             out.facts[pid] = fact
+            # district names and protected-area categories as the library's layers give them
             answer = route({"spatial": {k: fact[k] for k in SPATIAL_KEYS if k in fact}, "project": attrs},
-                           as_of=as_of)
+                           as_of=as_of, check_names=False)
         except (ShgeoError, ValueError, KeyError) as exc:
             out.errors[pid] = f"cannot route: {exc}"
             log.error("project %s: %s", pid, out.errors[pid])

@@ -166,6 +166,11 @@ _SPATIAL_CHECKS = {
 }
 
 
+#: The same checks, but district names and protected-area categories as the layers give them.
+_SPATIAL_CHECKS_OF_LAYERS = {**_SPATIAL_CHECKS, "protected_area": _check_str_list, "districts": _check_str_list,
+                             "redline_districts": _check_str_list}
+
+
 def _unknown_key(qkey: str, expected: Any) -> QueryError:
     return QueryError(f"unknown key; expected one of {', '.join(expected)}", key=qkey)
 
@@ -247,7 +252,7 @@ def _check_id(value: Any) -> str | int | None:
     return value
 
 
-def validate_query(query: Any) -> dict[str, Any]:
+def validate_query(query: Any, *, check_names: bool = True) -> dict[str, Any]:
     """Check a query and return it normalised.
 
     Returns ``{"spatial": {...}, "project": {...}, "as_of": date | None, "id": ...}``
@@ -256,7 +261,10 @@ def validate_query(query: Any) -> dict[str, Any]:
     Raises :class:`~shgeo.errors.QueryError` naming the key on an unknown
     key, a wrong type or a value outside its closed set (districts: Shanghai's
     16; protected-area categories; the four water-source zones; 12-digit
-    village codes; unit roles; works; clause tokens).
+    village codes; unit roles; works; clause tokens). ``check_names=False``
+    leaves district names and protected-area categories unchecked: for spatial
+    facts read from a layer library, whose layers name them as they do (the
+    library stage checks the layers).
     """
     if not isinstance(query, Mapping):
         raise QueryError(f"a query is a JSON object with keys {', '.join(_TOP_KEYS)}, "
@@ -266,7 +274,8 @@ def validate_query(query: Any) -> dict[str, Any]:
             raise _unknown_key(_shown(key)[1:-1] if isinstance(key, str) else _shown(key), _TOP_KEYS)
     spatial, project = query.get("spatial"), query.get("project")
     return {
-        "spatial": _check_block("spatial", {} if spatial is None else spatial, _SPATIAL_CHECKS, SPATIAL_KEYS),
+        "spatial": _check_block("spatial", {} if spatial is None else spatial,
+                                _SPATIAL_CHECKS if check_names else _SPATIAL_CHECKS_OF_LAYERS, SPATIAL_KEYS),
         "project": _check_block("project", {} if project is None else project, _PROJECT_CHECKS, PROJECT_KEYS),
         "as_of": _check_date("as_of", query.get("as_of")),
         "id": _check_id(query.get("id")),
@@ -290,16 +299,18 @@ def overall(findings: list[dict[str, Any]], outside_share: float | None = None) 
     return "not_restricted"
 
 
-def route(query: Mapping[str, Any], *, as_of: date | str | None = None) -> dict[str, Any]:
+def route(query: Mapping[str, Any], *, as_of: date | str | None = None, check_names: bool = True
+          ) -> dict[str, Any]:
     """Findings of 沪府办发〔2025〕8号 and 沪环规〔2025〕1号 for one project.
 
     ``as_of`` (the day the rules are applied) wins over the query's own
     ``as_of``; without either, today. Returns ``{"findings": [...],
     "overall": ..., "as_of": "YYYY-MM-DD"}`` (plus ``"id"`` if the query has one);
     one finding per regulation that applies, none for a project that touches
-    neither the red line nor a groundwater key zone.
+    neither the red line nor a groundwater key zone. ``check_names``: see
+    :func:`validate_query`.
     """
-    q = validate_query(query)
+    q = validate_query(query, check_names=check_names)
     day = _check_date("as_of", as_of) or q["as_of"] or date.today()
     # A spatial key left out of a given block means the overlay found nothing; but a
     # query with no spatial facts at all says nothing about the zones: fail closed.

@@ -341,3 +341,18 @@ def test_overall_is_never_a_bare_clear_for_a_zone_out_of_force_or_a_part_outside
     if answer["overall"] == "not_restricted":
         assert not share
         assert all(f["validity"]["in_force"] for f in answer["findings"])
+
+
+def test_names_from_a_layer_library_are_taken_as_the_layers_give_them():
+    """Screening passes check_names=False: district names and protected-area categories come from
+    layers the library checked; a hand-written query is held to Shanghai's 16 districts and the
+    categories of 自然保护地."""
+    query = {"spatial": {"redline": True, "land": True, "districts": ["崇明", "宝山"], "protected_area": ["国家级自然保护区"]},
+             "project": {"activity": 1, "annex_conditions_met": True, "new_construction_land": False,
+                         "construction": False}}
+    with pytest.raises(QueryError):
+        route(query, as_of=DAY)
+    finding = route(query, as_of=DAY, check_names=False)["findings"][0]
+    assert finding["outcome"] == "notify_only" and "市绿化市容部门" in finding["consult"]
+    with pytest.raises(QueryError):   # zones and village codes are checked either way
+        route({"spatial": {"water_source_l1": ["淀山湖"]}}, as_of=DAY, check_names=False)
