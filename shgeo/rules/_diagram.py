@@ -218,18 +218,24 @@ class Diagram:
     # -- walking ------------------------------------------------------------------
     def _walk(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
         """(verdict mask, {unknown variable: verdict mask per value}, known variables read) below ``node``."""
-        used = 0
-        var, kids_of, offsets = self._var, self._kids, self._offsets
-        while node >= 0 and known >> var[node] & 1:   # known variables: follow the branch
-            i = var[node]
-            used |= 1 << i
-            kids = kids_of[node]
-            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
+        node, used = self._descend(node, known, bits)
         if node < 0:
             mask, cond, below = self._leaf_results[-1 - node]
         else:
             mask, cond, below = self._branch(node, known, bits)
         return mask, cond, used | below
+
+    def _descend(self, node: int, known: int, bits: int) -> tuple[int, int]:
+        """Follow the branches of known variables from ``node``: the first node whose variable is
+        unknown (or a leaf), and the known variables read on the way."""
+        used = 0
+        var, kids_of, offsets = self._var, self._kids, self._offsets
+        while node >= 0 and known >> var[node] & 1:
+            i = var[node]
+            used |= 1 << i
+            kids = kids_of[node]
+            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
+        return node, used
 
     def _branch(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
         """:meth:`_walk` at a node whose variable is unknown: every branch, memoised."""
@@ -314,13 +320,7 @@ class Diagram:
         an answer is then judged with them: the verdicts it leaves are those its own branches and
         each fact that follows leave."""
         known, bits = encoded or self.layout.encode(values)
-        node, used = self.root, 0
-        var, kids_of, offsets = self._var, self._kids, self._offsets
-        while node >= 0 and known >> var[node] & 1:   # known variables: follow the branch
-            i = var[node]
-            used |= 1 << i
-            kids = kids_of[node]
-            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
+        node, used = self._descend(self.root, known, bits)
         if node < 0:   # one verdict: nothing to ask
             return Reach(self, 1 << (-1 - node), (), used)
         # below the first unknown variable: the verdicts and questions depend only on the facts this
