@@ -264,3 +264,14 @@ def test_end_to_end_refusals_have_no_traceback(tmp_path):
 def test_a_repeated_key_in_an_otherwise_malformed_file_is_refused(text, tmp_path, capsys):
     """Found by the fuzz test: the repeated key is met before the file turns out malformed."""
     _one_line_error(*run_bytes(text.encode(), tmp_path, capsys))
+
+
+def test_help_names_the_overall_values_and_the_schema(capsys, monkeypatch):
+    """`shgeo route --help` is kept in step with the contract: every overall value, --schema, encodings."""
+    from shgeo.rules.decision import OVERALL
+
+    code, out, _ = run(["--help"], None, capsys, monkeypatch)
+    text = " ".join(out.split())
+    assert code == 0 and "--schema" in text and "GB18030" in text and "given twice" in text
+    for value in OVERALL:
+        assert value in text, value
