@@ -53,7 +53,6 @@ from .overlay.result import SPATIAL_KEYS
 from .provenance import geometry_keys, layer_fingerprint, project_fingerprint, run_fingerprint
 from .records import HitRows, HitTable
 from .results import ProjectResult, ScreenResult
-from .rules.decision import SPATIAL_KEYS as RULES_SPATIAL_KEYS
 from .rules.decision import route
 
 __all__ = ["screen", "screen_partition", "PartitionResult"]
@@ -183,9 +182,9 @@ def screen_partition(frame: gpd.GeoDataFrame, library: LayerLibrary, *, as_of: _
         try:
             fact = facts[pid]
             out.facts[pid] = fact
-            # only the keys the rules know: a spatial key the overlay adds ahead of them stays in the facts
-            answer = route({"spatial": {k: fact[k] for k in SPATIAL_KEYS if k in fact and k in RULES_SPATIAL_KEYS},
-                            "project": attrs}, as_of=as_of)
+            # district names and protected-area categories as the library's layers give them
+            answer = route({"spatial": {k: fact[k] for k in SPATIAL_KEYS if k in fact}, "project": attrs},
+                           as_of=as_of, check_names=False)
         except (ShgeoError, ValueError, KeyError) as exc:
             out.errors[pid] = f"cannot route: {exc}"
             log.error("project %s: %s", pid, out.errors[pid])

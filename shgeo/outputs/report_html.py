@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from ..library.kinds import KINDS
+from ..rules import ASK
+from ..rules import OUTCOME_ZH as RULES_OUTCOME_ZH
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..records import ScreenRecord
@@ -36,18 +38,8 @@ __all__ = [
 #: The banner on every page made with sample layers.
 SAMPLE_BANNER = "样例数据——不得用于正式审查 / SAMPLE DATA — not for official screening"
 
-OUTCOME_ZH = {
-    "prohibited": "禁止",
-    "prohibited_in_principle": "原则上禁止",
-    "recognition_required": "须开展允许有限人为活动认定",
-    "already_recognised": "已取得认定意见（无需重复论证）",
-    "notify_only": "仅需告知",
-    "major_project_occupation": "国家重大项目占用生态保护红线",
-    "obligations": "须履行管控要求",
-    "exempt": "豁免",
-    "not_applicable": "不适用",
-    "needs_information": "需补充信息",
-}
+#: Each outcome in Chinese (the rules' own labels, as the findings' texts use them).
+OUTCOME_ZH = dict(RULES_OUTCOME_ZH)
 
 #: What each outcome means for the reviewer, in one sentence (heads each finding's route).
 OUTCOME_SENTENCE_ZH = {
@@ -62,6 +54,9 @@ OUTCOME_SENTENCE_ZH = {
     "not_applicable": "该文件不适用。",
     "needs_information": "现有信息不足以确定办理路径：请补充下文“待补充信息”所列事项。",
 }
+
+#: The sentence of a finding whose regulation is not in force on the day (outcome not_applicable).
+NOT_IN_FORCE_SENTENCE_ZH = "该文件在适用日期未生效，本项不作认定；所涉区域仍受其他法律法规保护。"
 
 OVERALL_ZH = {
     "prohibited": "禁止",
@@ -188,9 +183,27 @@ def environment() -> jinja2.Environment:
     return env
 
 
+_PROHIBITING = ("prohibited", "prohibited_in_principle")
+_ROUTED = ("recognition_required", "already_recognised", "notify_only", "major_project_occupation")
+
+
+def _bodies(finding: dict[str, Any], key: str) -> str:
+    """A list of bodies as the text gives it: ending with 等 where the text's list does."""
+    text = _listing(finding.get(key))
+    return text + "等" if text and key in (finding.get("open_lists") or []) else text
+
+
 def _steps(finding: dict[str, Any]) -> list[tuple[str, str]]:
-    """The route of one finding as numbered steps (who applies, to whom, consulted, approves, issues)."""
+    """The route of one finding as numbered steps (who applies, to whom, consulted, approves, issues).
+
+    A notify-only finding (二(五)) has no application, recognition or approval: 实施主体 notifies."""
     steps: list[tuple[str, str]] = []
+    if finding.get("outcome") == "notify_only":
+        steps.append(("告知", f"由实施主体及时告知{_listing(finding.get('notify_to'))}；无需组织论证、"
+                             "无需开展有限人为活动认定"))
+        if finding.get("consult"):
+            steps.append(("征求意见", f"征求{_bodies(finding, 'consult')}意见"))
+        return steps
     if finding.get("notify_to"):
         steps.append(("告知", f"由实施主体告知：{_listing(finding['notify_to'])}"))
     if finding.get("applicant"):
@@ -198,12 +211,42 @@ def _steps(finding: dict[str, Any]) -> list[tuple[str, str]]:
     if finding.get("submit_to"):
         steps.append(("受理审查", f"向{_listing(finding['submit_to'])}提出申请，由其组织审查"))
     if finding.get("consult"):
-        steps.append(("征求意见", f"征求{_listing(finding['consult'])}意见"))
+        steps.append(("征求意见", f"征求{_bodies(finding, 'consult')}意见"))
     if finding.get("approver"):
         steps.append(("报批同意", f"报{_listing(finding['approver'])}同意"))
     if finding.get("issuer"):
         steps.append(("出具意见", f"由{_listing(finding['issuer'])}出具意见"))
     return steps
+
+
+def _derived_lines(finding: dict[str, Any]) -> list[str]:
+    """Each derived fact as the reviewer reads it: the question, the answer it takes, and why (Chinese)."""
+    lines = []
+    for d in finding.get("derived") or []:
+        basis = d.get("basis") or ""
+        ask = ASK.get(str(d.get("key")))
+        if ask:
+            lines.append(f"{ask} {_yes_no(d.get('value'))}（依据：{basis}）" if basis else f"{ask} {_yes_no(d.get('value'))}")
+        elif basis:
+            lines.append(basis)
+    return lines
+
+
+def _sentence(finding: dict[str, Any]) -> str:
+    if finding.get("outcome") == "not_applicable" and (finding.get("validity") or {}).get("in_force") is False:
+        return NOT_IN_FORCE_SENTENCE_ZH
+    return OUTCOME_SENTENCE_ZH.get(finding.get("outcome"), "")
+
+
+def _district_note(report: dict[str, Any]) -> str | None:
+    """二(六) 跨区 is read from the districts where the project enters the red line: say so when they differ."""
+    facts = report.get("facts") or {}
+    alld, red = facts.get("districts"), facts.get("redline_districts")
+    if not alld or not red or set(alld) == set(red):
+        return None
+    others = [d for d in alld if d not in red]
+    return (f"项目涉及{_listing(alld)}，其中进入生态保护红线的为{_listing(red)}（{_listing(others)}未进入红线）；"
+            "二(六)所称“跨区的有限人为活动”按进入生态保护红线的区判断。")
 
 
 def _obligations(finding: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -242,15 +285,22 @@ def _by_kind(report: dict[str, Any]) -> list[dict[str, Any]]:
 def render_report(report: dict[str, Any]) -> str:
     """The report.html text of one project, from its report.json dict."""
     findings = report.get("findings") or []
+    prohibiting = [f for f in findings if f.get("outcome") in _PROHIBITING]
     enriched = []
     for f in findings:
         duties, notes = _obligations(f)
-        enriched.append(dict(f, steps=_steps(f), obligation_texts=duties, notes=notes,
-                             sentence=OUTCOME_SENTENCE_ZH.get(f.get("outcome"), "")))
+        enriched.append(dict(f, steps=_steps(f), obligation_texts=duties, notes=notes, sentence=_sentence(f),
+                             derived_lines=_derived_lines(f), consult_text=_bodies(f, "consult"),
+                             settled_lines=list((f.get("settled") or {}).get("text") or []),
+                             for_information=bool(prohibiting) and f.get("outcome") in _ROUTED))
     view = {
         "findings": enriched,
+        "lead": [dict(f, sentence=_sentence(f)) for f in prohibiting
+                 if any(g.get("outcome") in _ROUTED for g in findings)],
+        "district_note": _district_note(report),
         "redline": [f for f in enriched if "环规" not in str(f.get("regulation", ""))],
-        "levels": sorted({f["level"] for f in findings if f.get("level")}),
+        # an approval level: a notify-only finding has none (实施主体 only notifies)
+        "levels": sorted({f["level"] for f in findings if f.get("level") and f.get("outcome") != "notify_only"}),
         "domains": sorted({d for f in findings for d in (f.get("domain") or [])}),
         "questions": [(f.get("regulation"), q) for f in findings for q in (f.get("questions") or [])],
         "citations": [c for f in findings for c in (f.get("citations") or [])],

@@ -29,10 +29,10 @@ __all__ = ["OverlayResult", "HIT_COLUMNS", "SPATIAL_KEYS", "FLAGS"]
 HIT_COLUMNS: Final = ("footprint_id", "kind", "feature_id", "name", "code", "category", "relation",
                       "area_m2", "length_m", "share", "distance_m", "flags", "geometry")
 
-#: Keys of the decision interface's ``spatial`` block (DESIGN.md).  ``outside_share`` (the share of the
-#: footprint outside Shanghai) is in every footprint's facts too; it joins this tuple when the rules read it.
+#: Keys of the decision interface's ``spatial`` block (DESIGN.md), with ``outside_share`` (the share of the
+#: footprint outside Shanghai's extent: 0–1).
 SPATIAL_KEYS: Final = ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village",
-                       "districts", "redline_districts", "land", "sea", "island")
+                       "districts", "redline_districts", "land", "sea", "island", "outside_share")
 
 #: Flags of ``facts.details.flags`` (a closed set; see also POSSIBLE_BOUNDARY_MISMATCH and ON_BOUNDARY).
 REPAIRED_GEOMETRY: Final = "repaired_geometry"

@@ -1,4 +1,10 @@
-"""The finding a rules module returns, and the clause texts its citations quote.
+"""The finding a rules module returns, the verdict it words, and the clause texts its citations quote.
+
+A :class:`Verdict` is what a regulation decides for one assignment of its
+decision variables: outcome, clauses, level, domain, bodies, duties — all a
+finding says except the wording that depends on names (districts, zones,
+categories). Two assignments with equal verdicts decide the same; a question
+matters only if some answer to it changes the verdict.
 
 A finding is a plain, JSON-ready dict whose keys are fixed by the decision
 interface (``DESIGN.md``, "The decision interface"); :func:`new_finding` makes
@@ -18,26 +24,34 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "BODY_KEYS",
     "FINDING_KEYS",
     "OUTCOMES",
     "ROUTED_OUTCOMES",
     "Document",
+    "Verdict",
     "load_document",
     "new_finding",
+    "instantiate",
     "clause_sort_key",
 ]
 
 #: Keys every finding carries, in output order (DESIGN.md plus shgeo's additions:
-#: ``derived`` [{key, value, from}], ``presumed`` [{key, value, note}] — exception
-#: facts left unknown and presumed absent, with the conditional duty —, ``routes``
-#: (one entry per procedure when a finding combines several), ``obligation_details``
-#: (沪环规 四(二): every item, whom it binds, whether it binds this project), ``validity``).
+#: ``settled`` (needs_information: what holds whatever the answers), ``derived``
+#: [{key, value, from, basis}], ``presumed`` [{key, value, note}] — facts left unknown
+#: and presumed absent, with the conditional duty —, ``routes`` (one entry per
+#: procedure when a finding combines several), ``obligation_details`` (沪环规 四(二):
+#: every item, whom it binds, whether it binds this project), ``open_lists`` (the
+#: body lists the text ends with 等), ``validity`` (the window, and ``in_force`` on ``as_of``)).
 FINDING_KEYS = (
     "regulation", "outcome", "clauses", "level", "domain",
     "applicant", "submit_to", "consult", "approver", "issuer", "materials", "notify_to",
-    "extra", "zone", "obligations", "candidates", "questions", "citations",
-    "derived", "presumed", "routes", "obligation_details", "validity",
+    "extra", "zone", "obligations", "candidates", "questions", "settled", "citations",
+    "derived", "presumed", "routes", "obligation_details", "open_lists", "validity",
 )
+
+#: The keys naming who does what in a routed finding.
+BODY_KEYS = ("applicant", "submit_to", "consult", "approver", "issuer", "materials", "notify_to")
 
 OUTCOMES = (
     "prohibited", "prohibited_in_principle", "recognition_required", "already_recognised",
@@ -52,7 +66,7 @@ ROUTED_OUTCOMES = frozenset(
 
 _LIST_KEYS = ("clauses", "domain", "applicant", "submit_to", "consult", "issuer", "materials",
               "notify_to", "extra", "obligations", "candidates", "questions", "citations",
-              "derived", "presumed", "routes", "obligation_details")
+              "derived", "presumed", "routes", "obligation_details", "open_lists")
 
 #: Canonical order of clause tokens of both documents (for stable output).
 _CLAUSE_ORDER = (
@@ -62,12 +76,19 @@ _CLAUSE_ORDER = (
 )
 
 
+_CLAUSE_RANK = {token: rank for rank, token in enumerate(_CLAUSE_ORDER)}
+
+
 def clause_sort_key(token: str) -> tuple[int, str]:
     """Sort clause tokens in document order (unknown tokens last)."""
-    try:
-        return (_CLAUSE_ORDER.index(token), token)
-    except ValueError:
-        return (len(_CLAUSE_ORDER), token)
+    return (_CLAUSE_RANK.get(token, len(_CLAUSE_ORDER)), token)
+
+
+#: (document, clause token) -> the first passage filed under it (filled on first use).
+_FIRST_PASSAGE: dict[tuple[str, str], str] = {}
+
+#: The validity block of each document, in force or not (filled on first use).
+_VALIDITY: dict[tuple[str, bool], dict[str, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -89,22 +110,31 @@ class Document:
 
     def cite_clause(self, token: str) -> dict[str, str]:
         """A citation of the first passage filed under clause ``token``."""
-        for pid, (clause, _) in self.passages.items():
-            if clause == token:
-                return self.cite(pid)
-        raise KeyError(f"{self.doc}: no passage for clause {token!r}")
+        first = _FIRST_PASSAGE.get((self.doc, token))
+        if first is None:
+            first = next((pid for pid, (clause, _) in self.passages.items() if clause == token), None)
+            if first is None:
+                raise KeyError(f"{self.doc}: no passage for clause {token!r}")
+            _FIRST_PASSAGE[(self.doc, token)] = first
+        return self.cite(first)
 
     def in_force(self, as_of: date) -> bool:
         """True if ``as_of`` lies in the document's validity window (both ends included)."""
         return self.valid_from <= as_of and (self.valid_to is None or as_of <= self.valid_to)
 
-    def validity(self) -> dict[str, str | None]:
-        return {
-            "issued": self.issued.isoformat(),
-            "valid_from": self.valid_from.isoformat(),
-            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
-            "note": self.validity_note,
-        }
+    def validity(self, as_of: date) -> dict[str, Any]:
+        """The validity window and whether the document is in force on ``as_of``."""
+        in_force = self.in_force(as_of)
+        cached = _VALIDITY.get((self.doc, in_force))
+        if cached is None:
+            cached = _VALIDITY[(self.doc, in_force)] = {
+                "issued": self.issued.isoformat(),
+                "valid_from": self.valid_from.isoformat(),
+                "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+                "in_force": in_force,
+                "note": self.validity_note,
+            }
+        return dict(cached)
 
 
 @cache
@@ -123,34 +153,134 @@ def load_document(resource: str) -> Document:
     )
 
 
-def _dedupe(items: list[Any]) -> list[Any]:
-    seen: list[Any] = []
+@dataclass(frozen=True, eq=True)
+class Verdict:
+    """What a regulation decides for one assignment of its decision variables.
+
+    ``kind`` names the rule that decided (the wording follows it); every other
+    field is part of the decision. ``duties`` are the passages (ids in the
+    clause TOML) whose duty binds the project beyond the route itself.
+    ``candidates`` and ``asks`` belong to a ``needs_information`` verdict: the
+    text itself leaves several routes open (``asks``: (key, question) pairs).
+    ``open_lists``: the body lists that the text ends with 等.
+    """
+
+    kind: str
+    outcome: str
+    clauses: tuple[str, ...] = ()
+    level: str | None = None
+    applicant: tuple[str, ...] = ()
+    submit_to: tuple[str, ...] = ()
+    consult: tuple[str, ...] = ()
+    approver: str | None = None
+    issuer: tuple[str, ...] = ()
+    materials: tuple[str, ...] = ()
+    notify_to: tuple[str, ...] = ()
+    zone: str | None = None
+    obligations: tuple[int, ...] = ()
+    duties: tuple[str, ...] = ()
+    candidates: tuple[str, ...] = ()
+    asks: tuple[tuple[str, str], ...] = ()
+    open_lists: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # verdicts key caches (templates, wordings): hash once
+        object.__setattr__(self, "_hash", hash((self.kind, self.signature())))
+
+    def __hash__(self) -> int:
+        return self._hash   # type: ignore[attr-defined]
+
+    def signature(self) -> tuple[Any, ...]:
+        """Everything the verdict decides (all fields but ``kind``)."""
+        return (self.outcome, self.clauses, self.level, self.applicant, self.submit_to,
+                self.consult, self.approver, self.issuer, self.materials, self.notify_to, self.zone,
+                self.obligations, self.duties, self.candidates, self.asks, self.open_lists)
+
+    def reach(self) -> tuple[str, ...]:
+        """The clauses this verdict leads to (its candidates when the text leaves it open)."""
+        return self.candidates if self.outcome == "needs_information" else self.clauses
+
+
+#: List keys whose items are strings or numbers, and those whose items are flat dicts of them.
+_FLAT_LISTS = ("clauses", "applicant", "submit_to", "consult", "issuer", "materials", "notify_to", "extra",
+               "obligations", "candidates", "open_lists")
+_DICT_LISTS = ("citations", "derived", "presumed")
+_KEY_SET = frozenset(FINDING_KEYS)
+_OUTCOME_SET = frozenset(OUTCOMES)
+_DOMAIN_ORDER = ("land", "sea", "island")
+
+
+def _unique_dicts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
     for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
+        key = tuple(item.items())
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
-def new_finding(document: Document, outcome: str, **values: Any) -> dict[str, Any]:
+def new_finding(document: Document, outcome: str, *, as_of: date, **values: Any) -> dict[str, Any]:
     """A finding with every key of :data:`FINDING_KEYS`; lists are de-duplicated.
 
-    ``clauses`` are sorted in document order; ``validity`` is filled from the document.
+    ``clauses`` are sorted in document order; ``validity`` is filled from the document for ``as_of``.
     """
-    if outcome not in OUTCOMES:
+    if outcome not in _OUTCOME_SET:
         raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
-    unknown = set(values) - set(FINDING_KEYS)
-    if unknown:
-        raise ValueError(f"unknown finding keys {sorted(unknown)}")
-    finding: dict[str, Any] = {key: None for key in FINDING_KEYS}
-    for key in _LIST_KEYS:
-        finding[key] = []
+    if not values.keys() <= _KEY_SET:
+        raise ValueError(f"unknown finding keys {sorted(set(values) - _KEY_SET)}")
+    finding: dict[str, Any] = dict.fromkeys(FINDING_KEYS)
     finding.update(values)
     finding["regulation"] = document.doc
     finding["outcome"] = outcome
-    for key in _LIST_KEYS:
-        finding[key] = _dedupe(list(finding[key] or []))
-    finding["clauses"] = sorted(finding["clauses"], key=clause_sort_key)
-    finding["candidates"] = sorted(finding["candidates"], key=clause_sort_key)
-    finding["domain"] = [d for d in ("land", "sea", "island") if d in finding["domain"]]
-    finding["validity"] = document.validity()
+    for key in _FLAT_LISTS:
+        items = finding[key]
+        finding[key] = list(dict.fromkeys(items)) if items else []
+    for key in _DICT_LISTS:
+        items = finding[key]
+        finding[key] = _unique_dicts(items) if items else []
+    for key in ("questions", "routes", "obligation_details"):
+        if finding[key] is None:
+            finding[key] = []
+    if len(finding["clauses"]) > 1:
+        finding["clauses"].sort(key=clause_sort_key)
+    if len(finding["candidates"]) > 1:
+        finding["candidates"].sort(key=clause_sort_key)
+    domain = finding["domain"]
+    finding["domain"] = [d for d in _DOMAIN_ORDER if d in domain] if domain else []
+    finding["validity"] = document.validity(as_of)
+    return finding
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    return value
+
+
+def instantiate(template: dict[str, Any], *, as_of: date, document: Document, extra: list[str] = (),
+                citations: list[dict[str, str]] = (), **values: Any) -> dict[str, Any]:
+    """A finding from a :func:`new_finding` template: its lists copied, ``extra`` and ``citations``
+    appended (de-duplicated), the other ``values`` set, ``validity`` for ``as_of``."""
+    finding = dict(template)
+    for key in _FLAT_LISTS:
+        finding[key] = list(template[key])
+    for key in ("citations", "derived", "presumed"):
+        finding[key] = [dict(item) for item in template[key]]
+    finding["questions"] = [{**q, "answers": list(q["answers"])} if "answers" in q else dict(q)
+                            for q in template["questions"]]
+    for key in ("routes", "obligation_details"):
+        if template[key]:
+            finding[key] = _copied(template[key])
+        else:
+            finding[key] = []
+    if extra:
+        finding["extra"] = list(dict.fromkeys(finding["extra"] + list(extra)))
+    if citations:
+        finding["citations"] = _unique_dicts(finding["citations"] + list(citations))
+    finding.update(values)
+    finding["validity"] = document.validity(as_of)
     return finding

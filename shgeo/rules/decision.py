@@ -1,6 +1,6 @@
 """The JSON decision interface: a query of spatial facts and project attributes in,
 the findings of both regulations and an overall verdict out (DESIGN.md,
-"The decision interface (contract)").
+"The decision interface (contract)"; JSON Schema: :func:`schema`).
 
 >>> answer = route({"spatial": {"redline": True, "districts": ["崇明区"]},
 ...                 "project": {"activity": 1, "annex_conditions_met": True,
@@ -8,28 +8,37 @@ the findings of both regulations and an overall verdict out (DESIGN.md,
 ...                             "construction": False}}, as_of="2025-06-01")
 >>> answer["overall"], answer["findings"][0]["clauses"]
 ('procedures_apply', ['二(五)'])
+
+Validation is dict and set lookups only (no regular expressions, no text
+parsing); the rules are compiled once (:mod:`._diagram`), so a query costs a
+walk of the diagram and the wording of its findings.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from ..errors import QueryError
 from . import groundwater, redline
-from ._facts import SPATIAL_DEFAULTS
+from ._derivation import SPATIAL_DEFAULTS, known_facts
 from ._finding import clause_sort_key
+from ._vocabulary import (ACTIVITIES, PROTECTED_AREA_TYPES, PROTECTION_ZONES, ROUTE_TOKENS, SHANGHAI_DISTRICTS,
+                          UNIT_ROLES, WORKS)
 
-__all__ = ["route", "validate_query", "OVERALL", "PROJECT_KEYS", "SPATIAL_KEYS"]
+__all__ = ["route", "validate_query", "overall", "schema", "OVERALL", "PROJECT_KEYS", "SPATIAL_KEYS"]
 
 #: ``overall`` values, strongest first (DESIGN.md precedence).
 OVERALL = ("prohibited", "prohibited_in_principle", "needs_information", "procedures_apply",
-           "not_restricted")
+           "not_in_force", "partly_outside", "not_restricted")
 
-_PROCEDURE_OUTCOMES = {"recognition_required", "already_recognised", "notify_only",
-                       "major_project_occupation", "obligations"}
+_PROCEDURE_OUTCOMES = frozenset({"recognition_required", "already_recognised", "notify_only",
+                                 "major_project_occupation", "obligations"})
 
 _BOOL = "bool"
 _STR_LIST = "list[str]"
@@ -38,7 +47,7 @@ SPATIAL_KEYS: dict[str, str] = {
     "redline": _BOOL, "core_zone": _BOOL, "protected_area": _STR_LIST,
     "water_source_l1": _STR_LIST, "groundwater_village": _STR_LIST,
     "districts": _STR_LIST, "redline_districts": _STR_LIST,
-    "land": _BOOL, "sea": _BOOL, "island": _BOOL,
+    "land": _BOOL, "sea": _BOOL, "island": _BOOL, "outside_share": "number 0-1",
 }
 assert set(SPATIAL_KEYS) == set(SPATIAL_DEFAULTS)
 
@@ -55,119 +64,164 @@ _PROJECT_BOOLS = (
 PROJECT_KEYS: dict[str, str] = {
     "activity": "1-9 | development | other",
     **{k: _BOOL for k in _PROJECT_BOOLS},
-    "works": " | ".join(groundwater.WORKS),
-    "unit_roles": f"list of {', '.join(groundwater.UNIT_ROLES)}",
+    "works": " | ".join(WORKS),
+    "unit_roles": f"list of {', '.join(UNIT_ROLES)}",
     "confirmed_route": "clause token or list of clause tokens",
 }
-
-_ACTIVITIES = tuple(str(n) for n in range(1, 10)) + ("development", "other")
-
-#: Clause tokens a user may put in ``confirmed_route`` (the routes the text leaves open).
-_ROUTE_TOKENS = ("二(一)", "二(二)", "二(三)第一款", "二(三)第二款", "二(四)", "二(五)", "二(六)",
-                 "三(一)第一款", "三(一)第二款", "三(二)")
 
 _TOP_KEYS = ("spatial", "project", "as_of", "id")
 
 #: The facts that decide whether either regulation applies at all.
 _ZONE_KEYS = ("redline", "water_source_l1", "groundwater_village")
 
-_VILLAGE_CODE = re.compile(r"^\d{12}$")
+#: Closed sets of the list keys (``groundwater_village``: 12-digit codes, checked apart).
+_CLOSED = {
+    "protected_area": frozenset(PROTECTED_AREA_TYPES),
+    "water_source_l1": frozenset(PROTECTION_ZONES),
+    "districts": frozenset(SHANGHAI_DISTRICTS),
+    "redline_districts": frozenset(SHANGHAI_DISTRICTS),
+    "unit_roles": frozenset(UNIT_ROLES),
+    "confirmed_route": frozenset(ROUTE_TOKENS),
+}
+_EXPECTED = {
+    "protected_area": PROTECTED_AREA_TYPES, "water_source_l1": PROTECTION_ZONES, "districts": SHANGHAI_DISTRICTS,
+    "redline_districts": SHANGHAI_DISTRICTS, "unit_roles": UNIT_ROLES, "confirmed_route": ROUTE_TOKENS,
+}
+_ACTIVITY_SET = frozenset(ACTIVITIES)
+_WORKS_SET = frozenset(WORKS)
 
 
 def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+def _shown(value: Any) -> str:
+    """``repr`` of a user value, short and printable on any terminal."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<{_type_name(value)} nested too deeply>"
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return text.encode("ascii", "backslashreplace").decode("ascii") if not text.isprintable() else text
+
+
 def _check_bool(key: str, value: Any) -> bool | None:
-    if value is None or isinstance(value, bool):
+    if value is None or value is True or value is False:
         return value
-    raise QueryError(f"expected true, false or null, got {_type_name(value)} {value!r}", key=key)
+    raise QueryError(f"expected true, false or null, got {_type_name(value)} {_shown(value)}", key=key)
 
 
-def _check_str_list(key: str, value: Any) -> tuple[str, ...] | None:
+def _check_str_list(key: str, value: Any, closed: str | None = None) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, (list, tuple)):
-        raise QueryError(f"expected a list of strings, got {_type_name(value)} {value!r}", key=key)
+        raise QueryError(f"expected a list of strings, got {_type_name(value)} {_shown(value)}", key=key)
+    allowed = _CLOSED.get(closed) if closed else None
+    if allowed is not None:
+        try:
+            if allowed.issuperset(value):   # the common case: every item a value of the closed set
+                return tuple(dict.fromkeys(value))
+        except TypeError:   # an unhashable item: named below
+            pass
+    items = []
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise QueryError(f"item {i}: expected a non-empty string, got {_type_name(item)} {item!r}",
+            raise QueryError(f"item {i}: expected a non-empty string, got {_type_name(item)} {_shown(item)}",
                              key=key)
-    return tuple(dict.fromkeys(item.strip() for item in value))
+        item = item.strip()
+        if allowed is not None and item not in allowed:
+            raise QueryError(f"unknown value {_shown(item)}; expected any of {', '.join(_EXPECTED[closed])}",
+                             key=key)
+        items.append(item)
+    return tuple(dict.fromkeys(items))
 
 
-def _check_spatial(block: Any) -> dict[str, Any]:
+def _check_villages(key: str, value: Any) -> tuple[str, ...] | None:
+    codes = _check_str_list(key, value)
+    for code in codes or ():
+        if not (len(code) == 12 and code.isascii() and code.isdigit()):
+            raise QueryError(f"{_shown(code)} is not a 12-digit village code", key=key)
+    return codes
+
+
+def _check_share(key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value <= 1:
+        raise QueryError(f"expected a number from 0 to 1 (the share of the footprint outside Shanghai) or null, "
+                         f"got {_type_name(value)} {_shown(value)}", key=key)
+    return float(value)
+
+
+_SPATIAL_CHECKS = {
+    **{k: _check_bool for k, t in SPATIAL_KEYS.items() if t == _BOOL},
+    "protected_area": lambda k, v: _check_str_list(k, v, "protected_area"),
+    "water_source_l1": lambda k, v: _check_str_list(k, v, "water_source_l1"),
+    "districts": lambda k, v: _check_str_list(k, v, "districts"),
+    "redline_districts": lambda k, v: _check_str_list(k, v, "redline_districts"),
+    "groundwater_village": _check_villages,
+    "outside_share": _check_share,
+}
+
+
+#: The same checks, but district names and protected-area categories as the layers give them.
+_SPATIAL_CHECKS_OF_LAYERS = {**_SPATIAL_CHECKS, "protected_area": _check_str_list, "districts": _check_str_list,
+                             "redline_districts": _check_str_list}
+
+
+def _unknown_key(qkey: str, expected: Any) -> QueryError:
+    return QueryError(f"unknown key; expected one of {', '.join(expected)}", key=qkey)
+
+
+def _check_block(name: str, block: Any, checks: dict[str, Any], expected: Mapping[str, str]) -> dict[str, Any]:
+    """Check the ``spatial`` or ``project`` block: every key known, every value of its type and set."""
     if not isinstance(block, Mapping):
-        raise QueryError(f"expected an object, got {_type_name(block)}", key="spatial")
+        raise QueryError(f"expected an object, got {_type_name(block)}", key=name)
     out: dict[str, Any] = {}
     for key, value in block.items():
-        qkey = f"spatial.{key}"
-        if key not in SPATIAL_KEYS:
-            raise QueryError(f"unknown key; expected one of {', '.join(SPATIAL_KEYS)}", key=qkey)
-        if SPATIAL_KEYS[key] == _BOOL:
-            out[key] = _check_bool(qkey, value)
+        check = checks.get(key)
+        if check is None:
+            raise _unknown_key(f"{name}.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}", expected)
+        if value is None or (check is _check_bool and (value is True or value is False)):
+            out[key] = value   # the common cases, without building the key's name
         else:
-            out[key] = _check_str_list(qkey, value)
-    zones = out.get("water_source_l1")
-    if zones:
-        bad = [z for z in zones if z not in groundwater.PROTECTION_ZONES]
-        if bad:
-            raise QueryError(f"unknown zone {bad[0]!r}; expected any of "
-                             f"{', '.join(groundwater.PROTECTION_ZONES)}", key="spatial.water_source_l1")
-    codes = out.get("groundwater_village")
-    if codes:
-        bad = [c for c in codes if not _VILLAGE_CODE.match(c)]
-        if bad:
-            raise QueryError(f"{bad[0]!r} is not a 12-digit village code", key="spatial.groundwater_village")
+            out[key] = check(f"{name}.{key}", value)
     return out
 
 
-def _check_activity(value: Any) -> str | None:
+def _check_activity(key: str, value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise QueryError(f"expected 1-9, \"development\" or \"other\", got {_type_name(value)} {value!r}",
-                         key="project.activity")
-    text = str(value).strip()
-    if text not in _ACTIVITIES:
-        raise QueryError(f"expected one of {', '.join(_ACTIVITIES)}, got {value!r}", key="project.activity")
+        raise QueryError(f"expected 1-9, \"development\" or \"other\", got {_type_name(value)} {_shown(value)}",
+                         key=key)
+    text = str(value).strip() if isinstance(value, str) else (str(value) if -100 < value < 100 else "")
+    if text not in _ACTIVITY_SET:
+        raise QueryError(f"expected one of {', '.join(ACTIVITIES)}, got {_shown(value)}", key=key)
     return text
 
 
-def _check_choice(key: str, value: Any, choices: tuple[str, ...]) -> str | None:
+def _check_works(key: str, value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or value not in choices:
-        raise QueryError(f"expected one of {', '.join(choices)}, got {_type_name(value)} {value!r}", key=key)
+    if not isinstance(value, str) or value not in _WORKS_SET:
+        raise QueryError(f"expected one of {', '.join(WORKS)}, got {_type_name(value)} {_shown(value)}", key=key)
     return value
 
 
-def _check_project(block: Any) -> dict[str, Any]:
-    if not isinstance(block, Mapping):
-        raise QueryError(f"expected an object, got {_type_name(block)}", key="project")
-    out: dict[str, Any] = {}
-    for key, value in block.items():
-        qkey = f"project.{key}"
-        if key not in PROJECT_KEYS:
-            raise QueryError(f"unknown key; expected one of {', '.join(PROJECT_KEYS)}", key=qkey)
-        if key == "activity":
-            out[key] = _check_activity(value)
-        elif key == "works":
-            out[key] = _check_choice(qkey, value, groundwater.WORKS)
-        elif key == "unit_roles":
-            roles = _check_str_list(qkey, value)
-            for role in roles or ():
-                _check_choice(qkey, role, groundwater.UNIT_ROLES)
-            out[key] = roles
-        elif key == "confirmed_route":
-            tokens = (value,) if isinstance(value, str) else value
-            tokens = _check_str_list(qkey, tokens)
-            for token in tokens or ():
-                _check_choice(qkey, token, _ROUTE_TOKENS)
-            out[key] = tokens
-        else:
-            out[key] = _check_bool(qkey, value)
-    return out
+def _check_confirmed(key: str, value: Any) -> tuple[str, ...] | None:
+    return _check_str_list(key, (value,) if isinstance(value, str) else value, "confirmed_route")
+
+
+_PROJECT_CHECKS = {
+    **{k: _check_bool for k in _PROJECT_BOOLS},
+    "activity": _check_activity,
+    "works": _check_works,
+    "unit_roles": lambda k, v: _check_str_list(k, v, "unit_roles"),
+    "confirmed_route": _check_confirmed,
+}
 
 
 def _check_date(key: str, value: Any) -> date | None:
@@ -177,75 +231,111 @@ def _check_date(key: str, value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) <= 40:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise QueryError(f"expected a date YYYY-MM-DD, got {_type_name(value)} {value!r}", key=key)
+    raise QueryError(f"expected a date YYYY-MM-DD, got {_type_name(value)} {_shown(value)}", key=key)
 
 
-def validate_query(query: Any) -> dict[str, Any]:
+def _check_id(value: Any) -> str | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise QueryError(f"expected a string or integer, got {_type_name(value)}", key="id")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise QueryError("the id is not valid Unicode text (a lone surrogate)", key="id") from None
+    return value
+
+
+def validate_query(query: Any, *, check_names: bool = True) -> dict[str, Any]:
     """Check a query and return it normalised.
 
     Returns ``{"spatial": {...}, "project": {...}, "as_of": date | None, "id": ...}``
     where ``spatial`` and ``project`` keep only the keys given (``None`` =
     stated unknown), lists become tuples and ``activity`` a string.
     Raises :class:`~shgeo.errors.QueryError` naming the key on an unknown
-    key, a wrong type or a value outside its closed set.
+    key, a wrong type or a value outside its closed set (districts: Shanghai's
+    16; protected-area categories; the four water-source zones; 12-digit
+    village codes; unit roles; works; clause tokens). ``check_names=False``
+    leaves district names and protected-area categories unchecked: for spatial
+    facts read from a layer library, whose layers name them as they do (the
+    library stage checks the layers).
     """
     if not isinstance(query, Mapping):
         raise QueryError(f"a query is a JSON object with keys {', '.join(_TOP_KEYS)}, "
                          f"got {_type_name(query)}")
     for key in query:
         if key not in _TOP_KEYS:
-            raise QueryError(f"unknown key; expected one of {', '.join(_TOP_KEYS)}", key=str(key))
-    ident = query.get("id")
-    if ident is not None and (isinstance(ident, bool) or not isinstance(ident, (str, int))):
-        raise QueryError(f"expected a string or integer, got {_type_name(ident)}", key="id")
+            raise _unknown_key(_shown(key)[1:-1] if isinstance(key, str) else _shown(key), _TOP_KEYS)
+    spatial, project = query.get("spatial"), query.get("project")
     return {
-        "spatial": _check_spatial({} if query.get("spatial") is None else query["spatial"]),
-        "project": _check_project({} if query.get("project") is None else query["project"]),
+        "spatial": _check_block("spatial", {} if spatial is None else spatial,
+                                _SPATIAL_CHECKS if check_names else _SPATIAL_CHECKS_OF_LAYERS, SPATIAL_KEYS),
+        "project": _check_block("project", {} if project is None else project, _PROJECT_CHECKS, PROJECT_KEYS),
         "as_of": _check_date("as_of", query.get("as_of")),
-        "id": ident,
+        "id": _check_id(query.get("id")),
     }
 
 
-def overall(findings: list[dict[str, Any]]) -> str:
-    """The overall verdict: prohibited > prohibited_in_principle > needs_information >
-    procedures_apply (any route or duty) > not_restricted."""
+def overall(findings: list[dict[str, Any]], outside_share: float | None = None) -> str:
+    """The overall verdict (:data:`OVERALL`, strongest first): prohibited > prohibited_in_principle >
+    needs_information > procedures_apply (any route or duty) > not_in_force (a zone is touched but its
+    regulation is not in force on the day) > partly_outside (``outside_share`` > 0) > not_restricted."""
     outcomes = {f["outcome"] for f in findings}
     for verdict in OVERALL[:3]:
         if verdict in outcomes:
             return verdict
     if outcomes & _PROCEDURE_OUTCOMES:
         return "procedures_apply"
+    if any((f.get("validity") or {}).get("in_force") is False for f in findings):
+        return "not_in_force"
+    if outside_share:
+        return "partly_outside"
     return "not_restricted"
 
 
-def route(query: Mapping[str, Any], *, as_of: date | str | None = None) -> dict[str, Any]:
+def route(query: Mapping[str, Any], *, as_of: date | str | None = None, check_names: bool = True
+          ) -> dict[str, Any]:
     """Findings of 沪府办发〔2025〕8号 and 沪环规〔2025〕1号 for one project.
 
     ``as_of`` (the day the rules are applied) wins over the query's own
     ``as_of``; without either, today. Returns ``{"findings": [...],
     "overall": ..., "as_of": "YYYY-MM-DD"}`` (plus ``"id"`` if the query has one);
     one finding per regulation that applies, none for a project that touches
-    neither the red line nor a groundwater key zone.
+    neither the red line nor a groundwater key zone. ``check_names``: see
+    :func:`validate_query`.
     """
-    q = validate_query(query)
+    q = validate_query(query, check_names=check_names)
     day = _check_date("as_of", as_of) or q["as_of"] or date.today()
     # A spatial key left out of a given block means the overlay found nothing; but a
     # query with no spatial facts at all says nothing about the zones: fail closed.
     spatial = q["spatial"] or dict.fromkeys(_ZONE_KEYS)
+    known = known_facts(spatial, q["project"])
     findings = []
     for module in (redline, groundwater):
-        finding = module.assess(spatial, q["project"], day)
+        finding = module.assess_known(known, day)
         if finding is not None:
             findings.append(finding)
-    answer: dict[str, Any] = {"findings": findings, "overall": overall(findings), "as_of": day.isoformat()}
+    answer: dict[str, Any] = {"findings": findings, "overall": overall(findings, spatial.get("outside_share")),
+                              "as_of": day.isoformat()}
     if q["id"] is not None:
         answer["id"] = q["id"]
     return answer
+
+
+@cache
+def _schema_text() -> str:
+    return resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8")
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of queries and answers (``shgeo/rules/schema.json``; ``shgeo route --schema``)."""
+    return json.loads(_schema_text())
 
 
 def clause_tokens() -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """沪府办发〔2025〕8号 — limited human activities and national major projects in the red line.
 
-Rules are read top-down as the text is:
+Rules are read top-down as the text is, over the decision variables of
+:data:`._derivation.DECISION_VARIABLES` (:func:`decide` is monotone: see :mod:`._facts`):
 
 1. **准入 (admission)** — which part of the text governs the project:
    一 (core protection zone: prohibited in principle), 四(二) (expanding an
@@ -16,7 +17,7 @@ Rules are read top-down as the text is:
    project on land and sea takes each part's procedure; 三(三) extra duties.
 
 Where the text leaves more than one route open for the facts given, the
-finding is ``needs_information`` listing every route (``candidates``) and a
+verdict is ``needs_information`` listing every route (``candidates``) and a
 question; the answer is recorded in the project key ``confirmed_route``.
 
 Readings of the text (each asked, or decided and said):
@@ -33,28 +34,34 @@ Readings of the text (each asked, or decided and said):
   activity inside it), else from all districts; 二(六)'s 市绿化市容部门
   consultation applies to every 二 route, 二(五) included ("上述有限人为活动");
   二(五)'s list ends in 等, so every annex activity without approval or
-  construction is notify-only; 三(三)'s special-plan sentence spares only the
-  不可避让论证, not the land/sea approval (outcome stays
-  ``major_project_occupation``); 四(二) 严禁 overrides every route.
-- presumed absent when unknown, and listed in ``presumed`` with the
-  conditional duty: facts that only add a duty or an exemption, or a
-  prohibition the project would have to be built to trigger
-  (``temporary_land``, ``special_plan_recognised``,
-  ``expands_existing_energy_facility``, ``cross_district`` when no district
-  is known at all).
+  construction is notify-only, and nothing is recognised or approved;
+  三(三)'s special-plan sentence spares only the 不可避让论证, not the
+  land/sea approval (outcome stays ``major_project_occupation``); 四(二) 严禁
+  overrides every route; an uninhabited island used other than in a
+  low-impact way puts an annex activity outside the 附件 in principle,
+  whether or not it also reclaims (the reclamation ban is then stated too).
+- presumed absent when unknown (:mod:`._derivation`), and listed in
+  ``presumed`` with the conditional duty where the rules read them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from ._facts import Facts, Rule, Tri, Unknown, all3, any3, not3, resolve, select
-from ._finding import load_document, new_finding
+from ._assessment import Context, assess_query, needs_information
+from ._derivation import LAYOUT, Known, encode
+from ._diagram import Diagram
+from ._facts import Facts, Rule, Then, Tri, Unknown, all3, any3, not3, select
+from ._finding import Verdict, instantiate, load_document, new_finding
+from ._vocabulary import ROUTE_TOKENS
 
-__all__ = ["DOCUMENT", "REGULATION", "ANNEX_CATEGORIES", "assess"]
+__all__ = ["DOCUMENT", "REGULATION", "ANNEX_CATEGORIES", "assess", "assess_known", "decide",
+           "diagram", "render"]
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +74,11 @@ ANNEX_CATEGORIES = {str(n): f"附件.{zh}" for n, zh in enumerate("一二三四�
 #: 二(一)–(四): the materials every recognition application lists.
 MATERIALS = ("申请文件", "允许有限人为活动论证报告(附专家评审意见)", "法律法规规定的其他材料")
 
-#: 一: the areas whose own laws also apply inside the red line.
-_OTHER_LAW_AREAS = ("自然保护区", "风景名胜区", "饮用水水源保护区", "自然公园", "重要湿地")
+#: 一: the areas whose own laws also apply inside the red line (自然公园's kinds named as 自然公园).
+_OTHER_LAW_AREAS = {"自然保护区": "自然保护区", "风景名胜区": "风景名胜区", "自然公园": "自然公园",
+                    "森林公园": "自然公园", "地质公园": "自然公园", "湿地公园": "自然公园", "海洋公园": "自然公园",
+                    "沙漠公园": "自然公园", "草原公园": "自然公园", "国家公园": "国家公园",
+                    "水产种质资源保护区": "水产种质资源保护区"}
 
 
 def _cite(passage_id: str) -> dict[str, str]:
@@ -76,88 +86,8 @@ def _cite(passage_id: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------
-# Derived facts (shown as such in the finding's ``derived``)
-# --------------------------------------------------------------------------
-
-def _derive(f: Facts) -> None:
-    """Facts that follow from other facts without doubt."""
-    if f.spatial.get("redline") is None and f.get_quiet("core_zone") is True:
-        # 一 speaks of 自然保护地核心保护区 "生态保护红线内"; a core-zone hit is a red-line hit.
-        f.derive("redline", True, "spatial.core_zone")
-    if f.get_quiet("land") is None and not f.declared("land") and "land" not in f.spatial:
-        sea, island = f.get_quiet("sea"), f.get_quiet("island")
-        if sea is not None and island is not None:
-            f.derive("land", not (sea or island), "spatial.sea/spatial.island (not sea, not island → land)")
-    if f.get_quiet("state_council_sea") is True:
-        f.derive("sea_island_use", True, "project.state_council_sea (报国务院审批的用海用岛项目)")
-    if f.get_quiet("sea") is False:
-        f.derive("new_reclamation", False, "spatial.sea=false (不涉及海域,无填海造地)")
-        f.derive("new_enclosure", False, "spatial.sea=false (不涉及海域,无围海)")
-    if f.get_quiet("island") is False:
-        f.derive("new_island_use", False, "spatial.island=false (不涉及无居民海岛)")
-    _derive_cross_district(f)
-
-
-def _derive_cross_district(f: Facts) -> None:
-    """二(六) 跨区的有限人为活动.
-
-    The 有限人为活动 is the activity inside the red line, so where the query
-    says in which districts the project enters the red line
-    (``redline_districts``) that decides; otherwise the districts the
-    footprint touches (``districts``, as DESIGN.md derives it). A declared
-    ``cross_district`` wins over both.
-    """
-    if f.declared("cross_district"):
-        return
-    red = f.spatial.get("redline_districts", ())
-    alld = f.spatial.get("districts", ())
-    if red:
-        f.derive("cross_district", len(red) >= 2, f"spatial.redline_districts ({'、'.join(red)})")
-    elif alld:
-        f.derive("cross_district", len(alld) >= 2, f"spatial.districts ({'、'.join(alld)})")
-
-
-# --------------------------------------------------------------------------
 # 1. Admission: which part of the text governs
 # --------------------------------------------------------------------------
-
-def _annex_activity(f: Facts) -> Tri:
-    act = f.get("activity")
-    return None if act is None else act in ANNEX_CATEGORIES
-
-
-def _limited(f: Facts) -> Tri:
-    """附件: a listed category, its conditions met, no new reclamation or enclosure,
-    an uninhabited island used only in a low-impact way (一: not damaging ecological function)."""
-    if _annex_activity(f) is False:
-        return False
-    return all3(
-        _annex_activity(f),
-        f.get("annex_conditions_met"),
-        not3(f.get("new_reclamation")),
-        not3(f.get("new_enclosure")),
-        _island_ok(f),
-    )
-
-
-def _island_ok(f: Facts) -> Tri:
-    island = f.get("island")
-    if island is False:
-        return True
-    return any3(not3(island), f.get("island_low_impact"))
-
-
-def _limited_but_for_island(f: Facts) -> Tri:
-    """附件 closing sentence: everything holds except the low-impact island use."""
-    if _annex_activity(f) is False:
-        return False
-    return all3(_annex_activity(f), f.get("annex_conditions_met"), not3(f.get("new_reclamation")),
-                not3(f.get("new_enclosure")), not3(_island_ok(f)))
-
-
-def _national(f: Facts) -> Tri:
-    return f.get("national_major")
-
 
 def _then(first: Tri, rest: Any) -> Tri:
     """Sequential AND: ``rest`` (a callable) is only looked at when ``first`` holds."""
@@ -173,18 +103,34 @@ def _activity_is(f: Facts, value: str) -> Tri:
     return None if act is None else act == value
 
 
+def _island_ok(f: Facts) -> Tri:
+    """附件: no uninhabited island, or one used only in a low-impact way."""
+    island = f.get("island")
+    if island is False:
+        return True
+    return any3(not3(island), f.get("island_low_impact"))
+
+
+def _limited(f: Facts) -> Tri:
+    """附件: a listed category, its conditions met, no new reclamation or enclosure,
+    an uninhabited island used only in a low-impact way (一: not damaging ecological function)."""
+    return _then(_activity_is(f, "annex"), lambda: all3(
+        f.get("annex_conditions_met"), not3(f.get("new_reclamation")), not3(f.get("new_enclosure")),
+        _island_ok(f)))
+
+
+def _national(f: Facts) -> Tri:
+    return f.get("national_major")
+
+
 def _core_zone(f: Facts) -> Tri:
     """一: inside a 自然保护地核心保护区 (in the red line)."""
     return f.get("core_zone")
 
 
 def _expands_energy_facility(f: Facts) -> Tri:
-    """四(二): expands an existing hydro / wind / PV / ocean-energy facility.
-
-    Only a declared ``true`` fires; unknown is presumed not, and said (``presumed``).
-    """
-    return f.presume_absent("expands_existing_energy_facility",
-                            "若项目扩大既有水电、风电、光伏、海洋能设施的规模和范围,则严禁(四(二))。")
+    """四(二): expands an existing hydro / wind / PV / ocean-energy facility (presumed not unless declared)."""
+    return f.get("expands_existing_energy_facility")
 
 
 def _major_in_scope(f: Facts) -> Tri:
@@ -208,8 +154,10 @@ def _other_not_allowed(f: Facts) -> Tri:
 
 
 def _island_not_low_impact(f: Facts) -> Tri:
-    """附件 closing sentence: an allowed activity but for a non-low-impact island use."""
-    return all3(_limited_but_for_island(f), not3(_national(f)))
+    """附件 closing sentence: a listed activity meeting its conditions, but an island use that is
+    not low-impact (the reclamation ban, if also broken, is stated in the finding)."""
+    return _then(_activity_is(f, "annex"), lambda: all3(
+        f.get("annex_conditions_met"), not3(_island_ok(f)), not3(_national(f))))
 
 
 _ALL_ADMISSION = ("一.核心保护区", "二", "三", "三.范围外", "一.开发性", "附件.其他", "附件.无居民海岛")
@@ -238,7 +186,7 @@ ADMISSION = (
 
 @dataclass(frozen=True)
 class Route:
-    """One approval route as its clause writes it."""
+    """One approval route as its clause writes it (``consult`` ends with 等 in every clause)."""
 
     clause: str
     passage: str
@@ -272,7 +220,9 @@ ROUTES: dict[str, Route] = {
     "二(四)": Route("二(四)", "二(四)", "district", ("实施主体",), ("区级行业主管部门",),
                   ("区规划资源部门",) + _DISTRICT_CONSULT, "区政府", ("区级行业主管部门",),
                   by_applicant_choice=False),
-    "二(五)": Route("二(五)", "二(五)", "district", ("实施主体",), (), (), None, (), materials=(),
+    # 二(五): 实施主体 notifies 区生态环境部门; nothing is applied for, recognised or approved.
+    # ``level`` is the level of the body notified.
+    "二(五)": Route("二(五)", "二(五)", "district", (), (), (), None, (), materials=(),
                   notify_to=("区生态环境部门",), outcome="notify_only", by_applicant_choice=False),
 }
 
@@ -291,7 +241,7 @@ def _no_approval(f: Facts) -> Tri:
 
 def _er_san(f: Facts) -> Tri:
     """二(三): no new land/sea approval, concrete construction, a planning permit."""
-    return _then(_no_approval(f), lambda: all3(f.get("construction"), f.get("planning_permit")))
+    return _then(_no_approval(f), lambda: _then(f.get("construction"), lambda: f.get("planning_permit")))
 
 
 def _new_works(f: Facts) -> Tri:
@@ -300,26 +250,25 @@ def _new_works(f: Facts) -> Tri:
                 f.get("underground_exit_or_vent"))
 
 
-def _confirmed(f: Facts, token: str) -> bool:
-    return token in (f.get_quiet("confirmed_route") or ())
-
-
 def _open_er_san(f: Facts) -> Tri:
     """Both paragraphs of 二(三) describe the works, or neither does."""
     esr, new = f.get("existing_site_or_repair"), _new_works(f)
     return any3(all3(esr, new), all3(not3(esr), not3(new)))
 
 
-def _ruled(f: Facts) -> bool:
-    return _confirmed(f, "二(三)第一款") or _confirmed(f, "二(三)第二款")
+def _confirmed_only(f: Facts, token: str, other: str) -> Tri:
+    """The applicant confirmed ``token`` and not ``other`` (confirming both settles nothing)."""
+    return all3(f.is_confirmed(token), not3(f.is_confirmed(other)))
+
+
+def _ruled(f: Facts) -> Tri:
+    """Exactly one paragraph of 二(三) confirmed."""
+    return any3(_confirmed_only(f, "二(三)第一款", "二(三)第二款"), _confirmed_only(f, "二(三)第二款", "二(三)第一款"))
 
 
 def _special_plan_unchanged(f: Facts) -> Tri:
     """二(六): recognised at the special-plan stage (市政府 agreed) and unchanged since."""
-    recognised = f.presume_absent(
-        "special_plan_recognised",
-        "若在专项规划阶段已开展论证并报市政府同意后取得认定意见,项目实施阶段若无变化则无需重复论证(二(六))。")
-    return _then(recognised, lambda: not3(f.get("changed_since_special_plan")))
+    return _then(f.get("special_plan_recognised"), lambda: not3(f.get("changed_since_special_plan")))
 
 
 def _er_yi_land(f: Facts) -> Tri:
@@ -339,33 +288,30 @@ def _er_er(f: Facts) -> Tri:
 
 def _er_san_1(f: Facts) -> Tri:
     """二(三)第一款: existing site / repair of an existing facility (or so confirmed where open)."""
-    esr = f.get("existing_site_or_repair")
-    return _then(_er_san(f), lambda: any3(all3(esr, not3(_new_works(f))),
-                                          all3(_open_er_san(f), _confirmed(f, "二(三)第一款"))))
+    return _then(_er_san(f), lambda: any3(all3(f.get("existing_site_or_repair"), not3(_new_works(f))),
+                                          all3(_open_er_san(f), _confirmed_only(f, "二(三)第一款", "二(三)第二款"))))
 
 
 def _er_san_2(f: Facts) -> Tri:
     """二(三)第二款: new overhead line, open-cut underground work, underground exit or vent."""
-    esr = f.get("existing_site_or_repair")
-    return _then(_er_san(f), lambda: any3(all3(_new_works(f), not3(esr)),
-                                          all3(_open_er_san(f), _confirmed(f, "二(三)第二款"))))
+    return _then(_er_san(f), lambda: any3(all3(_new_works(f), not3(f.get("existing_site_or_repair"))),
+                                          all3(_open_er_san(f), _confirmed_only(f, "二(三)第二款", "二(三)第一款"))))
 
 
 def _er_san_both(f: Facts) -> Tri:
     """二(三): the works fit both paragraphs; the text says nothing of this case."""
-    return _then(_er_san(f), lambda: all3(f.get("existing_site_or_repair"), _new_works(f),
-                                          not _ruled(f)))
+    return _then(_er_san(f), lambda: all3(f.get("existing_site_or_repair"), _new_works(f), not3(_ruled(f))))
 
 
 def _er_san_neither(f: Facts) -> Tri:
     """二(三): the works fit neither paragraph; the text says nothing of this case."""
     return _then(_er_san(f), lambda: all3(not3(f.get("existing_site_or_repair")), not3(_new_works(f)),
-                                          not _ruled(f)))
+                                          not3(_ruled(f))))
 
 
 def _er_si(f: Facts) -> Tri:
     """二(四): construction without a planning permit."""
-    return _then(_no_approval(f), lambda: all3(f.get("construction"), not3(f.get("planning_permit"))))
+    return _then(_no_approval(f), lambda: _then(f.get("construction"), lambda: not3(f.get("planning_permit"))))
 
 
 def _er_wu(f: Facts) -> Tri:
@@ -394,185 +340,155 @@ ROUTE_RULES = (
 )
 
 
-def _domain(f: Facts, *, land: bool = False, sea_use: bool = False) -> list[str]:
-    """Land / sea / island, from the spatial facts and the approvals the route implies."""
-    out = []
-    if land or f.get_quiet("land"):
-        out.append("land")
-    island = f.get_quiet("island") is True
-    if f.get_quiet("sea") is True or (sea_use and not island):
-        out.append("sea")
-    if island:
-        out.append("island")
+def _open(kind: str, candidates: tuple[str, ...], key: str, ask: str) -> Verdict:
+    """The text (or the facts) leave several routes open: list them and ask, never pick."""
+    return Verdict(kind, "needs_information", candidates=candidates, asks=((key, ask),))
+
+
+def _no_domain(clause: str) -> Verdict:
+    return _open("红线.无陆海", (clause,), "land",
+                 "查询显示项目位于生态保护红线内,却既不涉及陆域,也不涉及海域或无居民海岛:请核实项目是否涉及陆域。")
+
+
+Step = Callable[[Facts, dict[str, Any]], "dict[str, Any] | Verdict"]
+
+
+def _reads(*variables: str) -> Callable[[Step], Step]:
+    """Declare the decision variables a step may read (checked when the rules are compiled)."""
+    def mark(step: Step) -> Step:
+        step.reads = variables   # type: ignore[attr-defined]
+        return step
+    return mark
+
+
+def _frozen(state: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in state.items()))
+
+
+def _pipeline(state: dict[str, Any], steps: tuple[Step, ...]) -> Then:
+    """The rest of a route, one step at a time: each step reads its facts and returns the
+    updated state, or a verdict that ends the route; the last state becomes the verdict."""
+    def run(f: Facts) -> Verdict | Then:
+        out = steps[0](f, state)
+        if isinstance(out, Verdict):
+            return out
+        return _pipeline(out, steps[1:]) if len(steps) > 1 else _verdict(out)
+    reads = tuple(dict.fromkeys(v for step in steps for v in step.reads))   # type: ignore[attr-defined]
+    return Then(run, key=(steps, _frozen(state)), reads=reads)
+
+
+def _verdict(state: dict[str, Any]) -> Verdict:
+    return Verdict(**{k: tuple(dict.fromkeys(v)) if isinstance(v, list) else v for k, v in state.items()})
+
+
+def _add(state: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A copy of ``state`` with lists extended by ``more``'s lists and other values replaced."""
+    out = dict(state)
+    for key, value in more.items():
+        out[key] = state[key] + value if isinstance(value, list) else value
     return out
 
 
-def _protected_area_and_temporary_land(f: Facts, clause: str, greening_body: str, consult: list[str],
-                                       clauses: list[str], citations: list[dict[str, str]],
-                                       extra: list[str]) -> None:
-    """The two duties 二(六) and 三(三) both impose, each in its own words.
-
-    涉及自然保护地的,须征求 *greening_body* 意见 (二(六) names 市绿化市容部门, 三(三)
-    市绿化市容局); 涉及临时用地的,参照临时占用永久基本农田规定办理,严格落实恢复责任.
-    """
-    protected = f.need("protected_area")
-    if protected:
-        consult.append(greening_body)
-        clauses.append(clause)
-        citations.append(_cite(f"{clause}.自然保护地"))
-        f.record_derived(f"consult_{greening_body}", True, f"spatial.protected_area ({'、'.join(protected)})")
-        extra.append(f"涉及自然保护地,须征求{greening_body}意见({clause})。")
-    if f.presume_absent("temporary_land", "若涉及临时用地,按照规范临时用地管理的有关要求,"
-                                          f"参照临时占用永久基本农田规定办理,严格落实恢复责任({clause})。"):
-        clauses.append(clause)
-        citations.append(_cite(f"{clause}.临时用地"))
-        extra.append("涉及临时用地:按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
-                     f"严格落实恢复责任({clause})。")
+@_reads("land", "sea", "island")
+def _step_domain(f: Facts, state: dict[str, Any]) -> dict[str, Any] | Verdict:
+    """A route needs the red line touched on land, sea or an uninhabited island: implied by the
+    approval the route takes (``land_use``, ``sea_use``), else read from the spatial facts; touched
+    on none of them, the facts contradict each other. (Which of them the finding names is wording:
+    :func:`_routed_domain`.)"""
+    done = {k: v for k, v in state.items() if k not in ("land_use", "sea_use")}
+    if state.get("land_use") or state.get("sea_use"):
+        return done
+    touched = any3(f.get("land"), f.get("sea"), f.get("island"))
+    if touched is None:
+        raise Unknown(k for k in ("land", "sea", "island") if f.get(k) is None)
+    return done if touched else _no_domain(state["clauses"][0])
 
 
-def _common_notes(f: Facts) -> tuple[list[str], list[dict[str, str]]]:
-    """一's other-laws sentence, when the project hits one of the areas it names."""
-    hits = [p for p in (f.get_quiet("protected_area") or ()) if p in _OTHER_LAW_AREAS]
-    if f.get_quiet("water_source_l1"):
-        hits.append("饮用水水源保护区")
-    if not hits:
-        return [], []
-    return ([f"生态保护红线内{'、'.join(hits)}等区域,应当同时符合有关法律法规规定(一)。"],
-            [_cite("一.其他法律法规")])
+@_reads("state_council_sea", "sea_island_use")
+def _step_state_council(f: Facts, state: dict[str, Any]) -> dict[str, Any] | Verdict:
+    """二(六): a State-Council sea project follows 二(一)(二) (it must need a sea/island-use approval)."""
+    if not f.need("state_council_sea"):
+        return state
+    if f.need("sea_island_use") is False:
+        return _open("二.国务院用海用岛", ("二(一)", "二(二)"), "sea_island_use",
+                     "项目被申报为报国务院审批的用海用岛项目,但又申报不需要用海用岛审批:请核实是否需要用海用岛审批。")
+    if state["outcome"] == "already_recognised":
+        return state
+    return _add(state, clauses=["二(六)"], duties=["二(六).国务院用海用岛"])
 
 
-def _route_limited(f: Facts) -> dict[str, Any]:
+@_reads("cross_district", *(f"confirmed:{token}" for token in ROUTE_TOKENS))
+def _step_cross_district(f: Facts, state: dict[str, Any]) -> dict[str, Any] | Verdict:
+    """二(六) 跨区: 原则上由市级行业主管部门提出申请 — where the route lets the applicant be chosen;
+    where the route names 实施主体 the text sets no precedence: asked (``confirmed_route``)."""
+    route = ROUTES[state["kind"]]
+    if route.outcome == "notify_only" or not f.need("cross_district"):
+        return state
+    by_city = route.by_applicant_choice or (f.need("confirmed:二(六)") and not f.need(f"confirmed:{route.clause}"))
+    if by_city:
+        return _add(state, applicant=("市级行业主管部门",), clauses=["二(六)"], duties=["二(六).跨区"])
+    if f.need(f"confirmed:{route.clause}") and not f.need("confirmed:二(六)"):
+        return state
+    return _open(f"{route.clause}.跨区", (route.clause, "二(六)"), "confirmed_route",
+                 f"该有限人为活动跨区:{route.clause}规定由实施主体向生态保护红线所在地的"
+                 f"{route.submit_to[0]}申请,二(六)规定跨区的原则上由市级行业主管部门提出申请,"
+                 f"条文未规定二者的先后:请向主管部门确认适用{route.clause}还是二(六)。")
+
+
+def _protected_step(clause: str, body: str) -> Step:
+    """二(六) / 三(三): 涉及自然保护地的,须征求市绿化市容部门(三(三): 市绿化市容局)意见."""
+    @_reads("protected_area")
+    def step(f: Facts, state: dict[str, Any]) -> dict[str, Any]:
+        if not f.need("protected_area") or state["outcome"] == "already_recognised":
+            return state
+        return _add(state, consult=state["consult"] + (body,), clauses=[clause],
+                    duties=[f"{clause}.自然保护地"])
+    return step
+
+
+def _temporary_step(clause: str) -> Step:
+    """二(六) / 三(三): 涉及临时用地的,参照临时占用永久基本农田规定办理,严格落实恢复责任."""
+    @_reads("temporary_land")
+    def step(f: Facts, state: dict[str, Any]) -> dict[str, Any]:
+        if not f.need("temporary_land") or state["outcome"] == "already_recognised":
+            return state
+        return _add(state, clauses=[clause], duties=[f"{clause}.临时用地"])
+    return step
+
+
+_ROUTE_STEPS = (_step_state_council, _step_cross_district, _protected_step("二(六)", "市绿化市容部门"),
+                _temporary_step("二(六)"), _step_domain)
+
+#: Every variable section 二 reads once an activity is admitted (its route rules and their steps).
+_ROUTE_READS = tuple(dict.fromkeys(
+    ("special_plan_recognised", "changed_since_special_plan", "new_construction_land", "sea_island_use",
+     "construction", "planning_permit", "existing_site_or_repair", "new_overhead_line", "open_cut_underground",
+     "underground_exit_or_vent") + tuple(v for step in _ROUTE_STEPS for v in step.reads)))  # type: ignore[attr-defined]
+
+
+def _route_limited(f: Facts) -> Verdict | Then:
     """Section 二 for an allowed limited activity (附件)."""
-    if f.get_quiet("state_council_sea") is True and f.get_quiet("sea_island_use") is False:
-        return _open_routes(f, ["二(一)", "二(二)"], [{
-            "key": "sea_island_use",
-            "ask": "项目被申报为报国务院审批的用海用岛项目,但又申报不需要用海用岛审批:请核实是否需要用海用岛审批。"}])
     rule = select("二 有限人为活动管理", ROUTE_RULES, f)
     if rule is None:  # every combination is covered above; reaching here is a bug
-        raise Unknown(["construction"])
+        raise RuntimeError("二: no route rule applies")
     if rule.label == "二(六).专项规划":
-        return _already_recognised(f)
-    if rule.label == "二(三).两款均涉及":
-        return _open_routes(f, ["二(三)第一款", "二(三)第二款"], [{
-            "key": "confirmed_route",
-            "ask": "项目既涉及现状既有用地范围内建设或既有设施修缮更新(二(三)第一款,区级),"
-                   "又涉及新建架空线、开挖施工的地下工程或其安全出口、通风口(二(三)第二款,市级),"
-                   "条文未规定此时适用哪一款:请向区规划资源部门、市规划资源局确认(或分拆申报),"
-                   "在 confirmed_route 中填 \"二(三)第一款\" 或 \"二(三)第二款\"。"}])
-    if rule.label == "二(三).两款均未涉及":
-        return _open_routes(f, ["二(三)第一款", "二(三)第二款"], [{
-            "key": "confirmed_route",
-            "ask": "项目需办理建设工程规划许可,但既不在现状既有用地范围内、不属既有设施修缮更新,"
-                   "也不是新建架空线、开挖施工的地下工程或其出口、通风口:二(三)两款均未涵盖。"
-                   "请向规划资源部门确认适用哪一款,在 confirmed_route 中填 \"二(三)第一款\" 或 \"二(三)第二款\"。"}])
-    return _recognition(f, rule.label)
-
-
-def _cross_district(f: Facts) -> Tri:
-    """二(六) 跨区: declared, derived from the districts, or — when the query names no
-    district at all — presumed not, with the conditional duty noted."""
-    cd = f.get_quiet("cross_district")
-    districts = f.spatial.get("districts", ())
-    red = f.spatial.get("redline_districts", ())
-    if cd is None and districts is not None and red is not None and not districts and not red:
-        cd = f.presume_absent("cross_district",
-                              "查询未给出所涉区:若该有限人为活动跨区,原则上由市级行业主管部门提出申请(二(六))。")
-    return cd
-
-
-def _recognition(f: Facts, label: str) -> dict[str, Any]:
-    route = ROUTES[label]
-    clauses = [route.clause]
-    citations = [_cite(route.passage)]
-    extra: list[str] = []
-    applicant = list(route.applicant)
-    consult = list(route.consult)
-    # 二(六) 跨区
-    cd = _cross_district(f)
-    if cd is None:
-        raise Unknown(["cross_district"])
-    if cd:
-        if route.by_applicant_choice:
-            applicant = ["市级行业主管部门"]
-            clauses.append("二(六)")
-            citations.append(_cite("二(六).跨区"))
-            extra.append("跨区的有限人为活动,原则上由市级行业主管部门提出申请(二(六))。")
-        elif route.outcome == "notify_only":
-            extra.append("活动跨区:向各所在区的区生态环境部门告知(二(五))。")
-        elif _confirmed(f, "二(六)"):
-            applicant = ["市级行业主管部门"]
-            clauses.append("二(六)")
-            citations.append(_cite("二(六).跨区"))
-            extra.append(f"经确认按二(六):跨区的有限人为活动由市级行业主管部门提出申请;"
-                         f"{route.clause}未规定跨区时向哪一区的{route.submit_to[0]}申请,请与各区协调。")
-        elif not _confirmed(f, route.clause):
-            return _open_routes(f, [route.clause, "二(六)"], [{
-                "key": "confirmed_route",
-                "ask": f"该有限人为活动跨区:{route.clause}规定由实施主体向生态保护红线所在地的"
-                       f"{route.submit_to[0]}申请,二(六)规定跨区的原则上由市级行业主管部门提出申请,"
-                       f"条文未规定二者的先后:请向主管部门确认,在 confirmed_route 中填 "
-                       f"\"{route.clause}\" 或 \"二(六)\"。"}])
-        else:
-            extra.append(f"经确认按{route.clause}由实施主体申请;活动跨区,向各所在区的{route.submit_to[0]}申请。")
-    # 二(六) 自然保护地 → 市绿化市容部门; 临时用地
-    _protected_area_and_temporary_land(f, "二(六)", "市绿化市容部门", consult, clauses, citations, extra)
-    # 二(六) 报国务院审批的用海用岛项目
-    if f.get_quiet("state_council_sea") is True:
-        clauses.append("二(六)")
-        citations.append(_cite("二(六).国务院用海用岛"))
-        extra.append("报国务院审批的用海用岛项目,有限人为活动认定程序参照第二条第(一)(二)款执行;"
-                     "用海用岛本身报国务院审批(二(六))。")
-    if route.outcome == "notify_only":
-        extra.append("实施主体应当及时告知区生态环境部门;各区政府及自然保护地管理机构按照相关规定"
-                     "严格监督管理,无需开展有限人为活动认定(二(五))。")
-    elif route.clause == "二(三)第二款":
-        extra.append("在办理建设工程规划许可手续时开展认定(二(三)第二款)。")
-    elif route.clause in ("二(一)", "二(二)"):
-        extra.append("确定用地、用海用岛范围后,在报批农用地转用、土地征收、海域使用权、"
-                     "无居民海岛开发利用时开展认定;先由申请主体组织开展论证、提出初步意见。")
-    notes, more_cites = _common_notes(f)
-    extra += notes
-    citations += more_cites
-    citations.append(_cite(ANNEX_CATEGORIES[f.get_quiet("activity")]))
-    land = label in ("二(一).用地", "二(二)")
-    sea_use = label in ("二(一).用海用岛", "二(二)")
-    return new_finding(
-        DOCUMENT, route.outcome, clauses=clauses, level=route.level,
-        domain=_routed_domain(f, land=land, sea_use=sea_use),
-        applicant=applicant, submit_to=list(route.submit_to), consult=consult,
-        approver=route.approver, issuer=list(route.issuer), materials=list(route.materials),
-        notify_to=list(route.notify_to), extra=extra, citations=citations,
-        derived=f.derived, presumed=f.presumed,
-    )
-
-
-def _routed_domain(f: Facts, *, land: bool = False, sea_use: bool = False) -> list[str]:
-    domain = _domain(f, land=land, sea_use=sea_use)
-    if not domain:
-        # inside the red line yet neither land, sea nor island: the facts contradict each other
-        raise Unknown(["land"])
-    return domain
-
-
-def _already_recognised(f: Facts) -> dict[str, Any]:
-    return new_finding(
-        DOCUMENT, "already_recognised", clauses=["二(六)"], level="municipal",
-        domain=_routed_domain(f), approver="市政府",
-        extra=["专项规划阶段已开展允许有限人为活动论证并报市政府同意后取得认定意见,"
-               "项目实施阶段无变化,无需重复论证(二(六))。"],
-        citations=[_cite("二(六).专项规划"), _cite(ANNEX_CATEGORIES[f.get_quiet("activity")])],
-        derived=f.derived, presumed=f.presumed,
-    )
-
-
-def _open_routes(f: Facts, candidates: list[str], questions: list[dict[str, str]]) -> dict[str, Any]:
-    """The text leaves several routes open for these facts: list them, never pick."""
-    cites = []
-    for c in candidates:
-        cites.append(DOCUMENT.cite_clause(c) if c != "二(六)" else _cite("二(六).跨区"))
-    return new_finding(DOCUMENT, "needs_information", candidates=candidates, questions=questions,
-                       citations=cites, derived=f.derived, presumed=f.presumed,
-                       extra=["条文对本项目的事实留有不止一种办理路径,未作选择。"])
+        return _pipeline(dict(kind="二(六).专项规划", outcome="already_recognised", clauses=["二(六)"],
+                              level="municipal", approver="市政府", consult=()),
+                         (_step_state_council, _step_domain))
+    if rule.label in ("二(三).两款均涉及", "二(三).两款均未涉及"):
+        # both, or neither: either way the text leaves the paragraph open and the answer is the
+        # confirmation (the finding says which case it is, :data:`_ER_SAN_OPEN_ASK`)
+        return _open("二(三).两款", ("二(三)第一款", "二(三)第二款"), "confirmed_route",
+                     "项目的建设工程与二(三)两款的情形不能一一对应,条文未规定此时适用哪一款:"
+                     "请向区规划资源部门、市规划资源局确认适用二(三)第一款(区级)还是第二款(市级)。")
+    route = ROUTES[rule.label]
+    state = dict(kind=rule.label, outcome=route.outcome, clauses=[route.clause], level=route.level,
+                 applicant=route.applicant, submit_to=route.submit_to, consult=route.consult,
+                 approver=route.approver, issuer=route.issuer, materials=route.materials,
+                 notify_to=route.notify_to, duties=[], open_lists=("consult",) if route.consult else (),
+                 land_use=rule.label in ("二(一).用地", "二(二)"),
+                 sea_use=rule.label in ("二(一).用海用岛", "二(二)"))
+    return _pipeline(state, _ROUTE_STEPS)
 
 
 # --------------------------------------------------------------------------
@@ -607,170 +523,402 @@ MAJOR_ROUTES: dict[str, dict[str, Any]] = {
 }
 
 
-def _major_parts(f: Facts) -> list[str]:
-    """Which 三 procedures the project takes (land part, sea part)."""
-    land, sea = f.get("land"), any3(f.get("sea"), f.get("island"))
-    ncl, siu = f.get("new_construction_land"), f.get("sea_island_use")
-    # A part is settled by the declared approval; else by the spatial facts when they point one way.
-    land_part = ncl if ncl is not None else (land if sea is False else (False if land is False else None))
-    sea_part = siu if siu is not None else (sea if land is False else (False if sea is False else None))
-    missing = []
-    if land_part is None:
-        missing.append("new_construction_land")
-    if sea_part is None:
-        missing.append("sea_island_use")
-    if missing:
-        # land and sea both touched: the approvals needed decide which procedures run
-        raise Unknown(missing)
+@_reads("major_land", "major_sea", "new_reclamation", "new_island_use",
+        *(f"confirmed:{token}" for token in ROUTE_TOKENS))
+def _step_major_parts(f: Facts, state: dict[str, Any]) -> dict[str, Any] | Verdict:
+    """Which 三 procedures the project takes (land part, sea part), or the confirmed ones."""
+    land_part, sea_part = f.need("major_land", "major_sea")
     parts = []
     if land_part:
         parts.append("三(一)第一款")
     if sea_part:
         reclaim = any3(f.get("new_reclamation"), f.get("new_island_use"))
         if reclaim is None:
-            raise Unknown([k for k in ("new_reclamation", "new_island_use") if f.get_quiet(k) is None])
+            raise Unknown([k for k in ("new_reclamation", "new_island_use") if f.get(k) is None])
         parts.append("三(二)" if reclaim else "三(一)第二款")
-    return parts
-
-
-def _route_major(f: Facts) -> dict[str, Any]:
-    parts = _major_parts(f)
-    confirmed = [c for c in ("三(一)第一款", "三(一)第二款", "三(二)") if _confirmed(f, c)]
     if not parts:
-        if not confirmed:
-            return _open_routes(f, ["三(一)第一款", "三(一)第二款"], [{
-                "key": "confirmed_route",
-                "ask": "国家重大项目占用生态保护红线,但申报既不需要用地审批也不需要用海用岛审批,"
-                       "第三条未规定此时的程序:请向市规划资源局、市海洋局确认,在 confirmed_route 中填适用条款。"}])
-        parts = confirmed
-    clauses = list(parts)
-    citations = [_cite("三")] + [_cite(p) for p in parts]
-    applicant, submit_to, consult, issuer, materials, extra = [], [], [], [], [], []
-    routes = []
+        parts = [c for c in ("三(一)第一款", "三(一)第二款", "三(二)") if f.need(f"confirmed:{c}")]
+        if not parts:
+            return _open("三.无审批", ("三(一)第一款", "三(一)第二款"), "confirmed_route",
+                         "国家重大项目占用生态保护红线,但申报既不需要用地审批也不需要用海用岛审批,"
+                         "第三条未规定此时的程序:请向市规划资源局、市海洋局确认适用条款。")
+    applicant, submit_to, consult, issuer, materials = [], [], [], [], []
     for p in parts:
         spec = MAJOR_ROUTES[p]
-        routes.append({"clause": p, **spec, "approver": "国务院"})
         applicant += spec["applicant"]
         submit_to += spec["submit_to"]
         consult += spec["consult"]
         issuer += spec["issuer"]
         materials += spec["materials"]
-        extra += [f"{s}({p})。" for s in spec["stages"]]
-    # 三(三)
-    citations.append(_cite("三(三).环评"))
-    extra.append("应严格落实生态环境分区管控要求,依法开展环境影响评价(三(三))。")
-    # 三(三) 自然保护地 → 市绿化市容局 (so named in 三(三)); 临时用地
-    _protected_area_and_temporary_land(f, "三(三)", "市绿化市容局", consult, clauses, citations, extra)
-    if f.presume_absent("special_plan_recognised",
-                        "若在专项规划阶段已开展不可避让论证并报市政府同意后取得认定意见,"
-                        "项目实施阶段若无变化则无需重复论证(三(三))。"):
-        if f.need("changed_since_special_plan") is False:
-            clauses.append("三(三)")
-            citations.append(_cite("三(三).专项规划"))
-            extra.append("专项规划阶段已开展不可避让论证并取得认定意见,项目实施阶段无变化,"
-                         "无需重复不可避让论证;用地、用海用岛审批仍按上述程序办理(三(三))。")
-    notes, more_cites = _common_notes(f)
-    extra += notes
-    citations += more_cites
-    domain = []
-    if "三(一)第一款" in parts:
-        domain.append("land")
-    if any(p in parts for p in ("三(一)第二款", "三(二)")):
-        island = f.get_quiet("island") is True
-        if f.get_quiet("sea") is True or not island:
-            domain.append("sea")
-        if island:
-            domain.append("island")
-    return new_finding(
-        DOCUMENT, "major_project_occupation", clauses=clauses, level="state", domain=domain,
-        applicant=applicant, submit_to=submit_to, consult=consult, approver="国务院",
-        issuer=issuer, materials=materials, extra=extra, citations=citations, routes=routes,
-        derived=f.derived, presumed=f.presumed,
-    )
+    return _add(state, clauses=parts, applicant=tuple(dict.fromkeys(applicant)),
+                submit_to=tuple(dict.fromkeys(submit_to)), consult=tuple(dict.fromkeys(consult)),
+                issuer=tuple(dict.fromkeys(issuer)), materials=tuple(dict.fromkeys(materials)))
+
+
+@_reads("special_plan_recognised", "changed_since_special_plan")
+def _step_major_special_plan(f: Facts, state: dict[str, Any]) -> dict[str, Any]:
+    """三(三): recognised at the special-plan stage and unchanged → no repeated 不可避让论证."""
+    if f.need("special_plan_recognised") and f.need("changed_since_special_plan") is False:
+        return _add(state, clauses=["三(三)"], duties=["三(三).专项规划"])
+    return state
+
+
+_MAJOR_STEPS = (_step_major_parts, _protected_step("三(三)", "市绿化市容局"), _temporary_step("三(三)"),
+                _step_major_special_plan)
+
+
+def _route_major(f: Facts) -> Then:
+    return _pipeline(dict(kind="三", outcome="major_project_occupation", clauses=[], level="state",
+                          approver="国务院", duties=["三(三).环评"], open_lists=("consult",)), _MAJOR_STEPS)
 
 
 # --------------------------------------------------------------------------
-# Prohibitions
+# Prohibitions and the entry point of the rules
 # --------------------------------------------------------------------------
 
-def _prohibited(f: Facts, label: str) -> dict[str, Any]:
-    notes, more_cites = _common_notes(f)
-    domain = _domain(f)
+_NOT_IN_REDLINE = Verdict("红线外", "not_applicable")
+
+
+def _prohibited(f: Facts, label: str) -> Verdict:
     if label == "一.核心保护区":
-        return new_finding(
-            DOCUMENT, "prohibited_in_principle", clauses=["一"], domain=domain,
-            extra=["生态保护红线内自然保护地核心保护区内,原则上禁止人为活动(一);"
-                   "本文件未规定核心保护区内的例外程序。"] + notes,
-            citations=[_cite("一.核心保护区")] + more_cites, derived=f.derived, presumed=f.presumed)
+        return Verdict(label, "prohibited_in_principle", clauses=("一",))
     if label == "四(二)":
-        clauses = ["四(二)"] + (["一"] if f.get_quiet("core_zone") else [])
-        cites = [_cite("四(二).能源设施")] + ([_cite("一.核心保护区")] if f.get_quiet("core_zone") else [])
-        return new_finding(
-            DOCUMENT, "prohibited", clauses=clauses, domain=domain,
-            extra=["对零星分布的既有水电、风电、光伏、海洋能设施,严禁扩大现有规模和范围;"
-                   "项目到期后由建设单位负责做好生态修复(四(二))。"] + notes,
-            citations=cites + more_cites, derived=f.derived, presumed=f.presumed)
+        return Verdict(label, "prohibited", clauses=("四(二)", "一") if f.need("core_zone") else ("四(二)",))
     if label == "附件.无居民海岛":
-        return new_finding(
-            DOCUMENT, "prohibited_in_principle", clauses=["附件"], domain=domain,
-            extra=["涉及利用无居民海岛的,原则上仅允许对海岛自然岸线、表面积、岛体、植被改变轻微的"
-                   "低影响利用方式(附件);本项目不是低影响利用,且不是国家重大项目。"] + notes,
-            citations=[_cite("附件.无居民海岛"), _cite("三")] + more_cites,
-            derived=f.derived, presumed=f.presumed)
+        return Verdict(label, "prohibited_in_principle", clauses=("附件",))
     if label == "三.范围外":
-        return new_finding(
-            DOCUMENT, "prohibited", clauses=["三"], domain=domain,
-            extra=["不属于允许的有限人为活动;国家重大项目占用生态保护红线必须符合«通知»中明确的项目范围,"
-                   "本项目不在该范围内(三)。"] + notes,
-            citations=[_cite("三")] + more_cites, derived=f.derived, presumed=f.presumed)
+        return Verdict(label, "prohibited", clauses=("三",))
     if label == "一.开发性":
-        return new_finding(
-            DOCUMENT, "prohibited", clauses=["一"], domain=domain,
-            extra=["生态保护红线内自然保护地核心保护区外,禁止开发性、生产性建设活动(一);"
-                   "允许有限人为活动之外仅允许国家重大项目占用(三),本项目不是国家重大项目。"] + notes,
-            citations=[_cite("一.核心保护区外"), _cite("三")] + more_cites,
-            derived=f.derived, presumed=f.presumed)
-    # 附件.其他
-    act = f.get_quiet("activity")
-    if act in ANNEX_CATEGORIES:
-        if f.get_quiet("new_reclamation") or f.get_quiet("new_enclosure"):
-            why, cite = "开展附件所列活动时禁止新增填海造地和新增围海(附件)。", _cite("附件.填海围海")
-        else:
-            why, cite = "不满足附件对该类活动规定的条件(附件)。", _cite(ANNEX_CATEGORIES[act])
+        return Verdict(label, "prohibited", clauses=("一",))
+    return Verdict("附件.其他", "prohibited", clauses=("附件",))
+
+
+def decide(f: Facts) -> Verdict | Then:
+    """The verdict of 沪府办发〔2025〕8号 for the decision variables in ``f`` (monotone)."""
+    if not f.need("redline"):
+        if f.need("core_zone"):
+            return _open("红线.核心保护区", ("一",), "redline",
+                         "叠加结果显示项目位于自然保护地核心保护区内,却不在生态保护红线内:请核实项目是否位于生态保护红线内。")
+        return _NOT_IN_REDLINE
+    rule = select("准入", ADMISSION, f)
+    if rule is None:  # pragma: no cover - the admission rules cover every combination
+        raise RuntimeError("准入: no admission rule applies")
+    if rule.label == "二":
+        return Then(_route_limited, key="二", reads=_ROUTE_READS)
+    if rule.label == "三":
+        return Then(_route_major)
+    return Then(lambda g: _prohibited(g, rule.label))
+
+
+@lru_cache(maxsize=1)
+def diagram() -> Diagram:
+    """The rules compiled once (:mod:`._diagram`)."""
+    return Diagram(LAYOUT, decide)
+
+
+# --------------------------------------------------------------------------
+# Wording a verdict
+# --------------------------------------------------------------------------
+
+#: The duty each passage adds, as the finding says it.
+DUTY_TEXT = {
+    "二(六).自然保护地": "涉及自然保护地,须征求市绿化市容部门意见(二(六))。",
+    "二(六).临时用地": "涉及临时用地:按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
+                   "严格落实恢复责任(二(六))。",
+    "二(六).跨区": "跨区的有限人为活动,原则上由市级行业主管部门提出申请(二(六))。",
+    "二(六).国务院用海用岛": "报国务院审批的用海用岛项目,有限人为活动认定程序参照第二条第(一)(二)款执行;"
+                       "用海用岛本身报国务院审批(二(六))。",
+    "三(三).环评": "应严格落实生态环境分区管控要求,依法开展环境影响评价(三(三))。",
+    "三(三).自然保护地": "涉及自然保护地,须征求市绿化市容局意见(三(三))。",
+    "三(三).临时用地": "涉及临时用地:按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
+                   "严格落实恢复责任(三(三))。",
+    "三(三).专项规划": "专项规划阶段已开展不可避让论证并取得认定意见,项目实施阶段无变化,无需重复不可避让论证;"
+                   "用地、用海用岛审批仍按上述程序办理(三(三))。",
+}
+
+_PRESUMED_NOTE = {
+    "temporary_land": ("若涉及临时用地,按照规范临时用地管理的有关要求,参照临时占用永久基本农田规定办理,"
+                       "严格落实恢复责任({clause})。"),
+    "special_plan_recognised": {
+        "二(六)": "若在专项规划阶段已开展论证并报市政府同意后取得认定意见,项目实施阶段若无变化则无需重复论证(二(六))。",
+        "三(三)": "若在专项规划阶段已开展不可避让论证并报市政府同意后取得认定意见,项目实施阶段若无变化则无需重复论证(三(三))。",
+    },
+    "expands_existing_energy_facility": "若项目扩大既有水电、风电、光伏、海洋能设施的规模和范围,则严禁(四(二))。",
+    "state_council_sea": "若属于报国务院审批的用海用岛项目,有限人为活动认定程序参照第二条第(一)(二)款执行(二(六))。",
+    "cross_district": "查询未给出所涉区:若该有限人为活动跨区,原则上由市级行业主管部门提出申请(二(六))。",
+}
+
+
+def _clauses_of_duties(verdicts: tuple[Verdict, ...]) -> list[str]:
+    """二(六) for the reachable 二 routes, 三(三) for the national major projects (the clauses whose
+    extra duties a presumed fact would add)."""
+    out = []
+    if any(v.kind in ROUTES or v.kind == "二(六).专项规划" for v in verdicts):
+        out.append("二(六)")
+    if any(v.kind == "三" for v in verdicts):
+        out.append("三(三)")
+    return out
+
+
+def presumed_note(key: str, verdicts: tuple[Verdict, ...]) -> str | None:
+    """The conditional duty of a fact presumed absent, as the reachable verdicts make it read;
+    ``None`` when it cannot concern them (a notify-only activity is never recognised, so a
+    special-plan recognition cannot concern it)."""
+    clauses = _clauses_of_duties(verdicts) or ["二(六)"]
+    if key == "special_plan_recognised":
+        if all(v.outcome == "notify_only" for v in verdicts):
+            return None
+        return "".join(_PRESUMED_NOTE[key][c] for c in clauses)
+    if key == "temporary_land":
+        return _PRESUMED_NOTE[key].format(clause="、".join(clauses))
+    return _PRESUMED_NOTE[key]
+
+
+def _common_notes(known: Known) -> tuple[list[str], list[dict[str, str]]]:
+    """一's other-laws sentence, when the project hits one of the areas it names."""
+    hits = list(dict.fromkeys(_OTHER_LAW_AREAS[p] for p in known.spatial.get("protected_area") or ()
+                              if p in _OTHER_LAW_AREAS))
+    if known.spatial.get("water_source_l1"):
+        hits.append("饮用水水源保护区")
+    if not hits:
+        return [], []
+    return ([f"生态保护红线内{'、'.join(hits)}等区域,应当同时符合有关法律法规规定(一)。"],
+            [_cite("一.其他法律法规")])
+
+
+def _routed_domain(verdict: Verdict, known: Known) -> list[str]:
+    """Land / sea / island of a routed finding: the approvals its route takes and the spatial facts
+    (三: the land procedure is the land part; the sea procedure covers the sea and the islands)."""
+    values = known.values
+    island = values.get("island") is True
+    if verdict.kind == "三":
+        sea_part = any(p in verdict.clauses for p in ("三(一)第二款", "三(二)"))
+        return [d for d, on in (("land", "三(一)第一款" in verdict.clauses),
+                                ("sea", sea_part and (values.get("sea") is True or not island)),
+                                ("island", sea_part and island)) if on]
+    land_use = verdict.kind in ("二(一).用地", "二(二)")
+    sea_use = verdict.kind in ("二(一).用海用岛", "二(二)")
+    return [d for d, on in (("land", land_use or values.get("land") is True),
+                            ("sea", values.get("sea") is True or (sea_use and not island)),
+                            ("island", island)) if on]
+
+
+def _spatial_domain(known: Known) -> list[str]:
+    return [k for k in ("land", "sea", "island") if known.values.get(k) is True]
+
+
+def _annex_cite(known: Known) -> list[dict[str, str]]:
+    activity = known.project.get("activity")
+    return [_cite(ANNEX_CATEGORIES[activity])] if activity in ANNEX_CATEGORIES else []
+
+
+def _cross_text(verdict: Verdict, known: Known) -> list[str]:
+    """What the finding says of 二(六) 跨区 beyond its duty."""
+    cross = known.values.get("cross_district")
+    route = ROUTES.get(verdict.kind)
+    if route is None or not cross:
+        return []
+    if route.outcome == "notify_only":
+        return ["活动跨区:向各所在区的区生态环境部门告知(二(五))。"]
+    if not route.by_applicant_choice:
+        if "二(六)" in known.confirmed:
+            return [f"经确认按二(六):跨区的有限人为活动由市级行业主管部门提出申请;{route.clause}未规定跨区时"
+                    f"向哪一区的{route.submit_to[0]}申请,请与各区协调。"]
+        return [f"经确认按{route.clause}由实施主体申请;活动跨区,向各所在区的{route.submit_to[0]}申请。"]
+    return []
+
+
+def render(verdict: Verdict, ctx: Context) -> dict[str, Any]:
+    """The finding for a verdict: its wording, citations, and the derived and presumed facts."""
+    known = ctx.known
+    if verdict.kind == "二(三).两款":
+        verdict = _er_san_open_asked(verdict, known)
+    if verdict.outcome == "needs_information":
+        alternatives = None
+        if any(key == "confirmed_route" for key, _ in verdict.asks):
+            alternatives = {c: diagram().reach(known.values, encode(known.values, known.confirmed | {c})).verdicts
+                            for c in verdict.candidates}
+        return needs_information(
+            DOCUMENT, (verdict,), ctx, citations=[_cite_clause(c) for c in verdict.candidates],
+            extra=["条文对本项目的事实留有不止一种办理路径,未作选择。"] if alternatives else [],
+            presumed_note=presumed_note, alternatives=alternatives)
+    extra, cites = _wording(verdict, known)
+    derived = ctx.derived
+    greening = next((d for d in verdict.duties if d in _GREENING), None)
+    if greening is not None:
+        body = _GREENING[greening]
+        protected = "、".join(known.spatial.get("protected_area") or ())
+        derived = derived + [{"key": f"consult_{body[0]}", "value": True, "from": f"spatial.protected_area ({protected})",
+                              "basis": f"项目涉及自然保护地({protected}),须征求{body[0]}意见({body[1]})"}]
+    routed = verdict.kind in ROUTES or verdict.kind in ("二(六).专项规划", "三")
+    return instantiate(_template(verdict), as_of=ctx.as_of, document=DOCUMENT, extra=extra, citations=cites,
+                       domain=_routed_domain(verdict, known) if routed else _spatial_domain(known), derived=derived,
+                       presumed=ctx.presumed_entries(presumed_note, (verdict,)))
+
+
+#: The 自然保护地 duty of 二(六) / 三(三): the body consulted and the clause (a derived consultation).
+_GREENING = {"二(六).自然保护地": ("市绿化市容部门", "二(六)"), "三(三).自然保护地": ("市绿化市容局", "三(三)")}
+
+#: 二(三) left open, as the facts say: both paragraphs describe the works, or neither does.
+_ER_SAN_OPEN_ASK = {
+    True: "项目既涉及现状既有用地范围内建设或既有设施修缮更新(二(三)第一款,区级),"
+          "又涉及新建架空线、开挖施工的地下工程或其安全出口、通风口(二(三)第二款,市级),"
+          "条文未规定此时适用哪一款:请向区规划资源部门、市规划资源局确认适用哪一款(或分拆申报)。",
+    False: "项目需办理建设工程规划许可,但既不在现状既有用地范围内、不属既有设施修缮更新,"
+           "也不是新建架空线、开挖施工的地下工程或其出口、通风口:二(三)两款均未涵盖。"
+           "请向规划资源部门确认适用哪一款。",
+}
+
+
+def _er_san_open_asked(verdict: Verdict, known: Known) -> Verdict:
+    both = known.values.get("existing_site_or_repair")
+    if both is None:
+        return verdict
+    return Verdict(verdict.kind, verdict.outcome, candidates=verdict.candidates,
+                   asks=(("confirmed_route", _ER_SAN_OPEN_ASK[both]),))
+
+
+def _cite_clause(token: str) -> dict[str, str]:
+    return _cite("二(六).跨区") if token == "二(六)" else DOCUMENT.cite_clause(token)
+
+
+_ROUTE_TEXT = {
+    "二(五)": "实施主体应当及时告知区生态环境部门;各区政府及自然保护地管理机构按照相关规定"
+             "严格监督管理,无需开展有限人为活动认定(二(五))。",
+    "二(三)第二款": "在办理建设工程规划许可手续时开展认定(二(三)第二款)。",
+    "二(一)": "确定用地、用海用岛范围后,在报批农用地转用、土地征收、海域使用权、"
+             "无居民海岛开发利用时开展认定;先由申请主体组织开展论证、提出初步意见。",
+}
+_ROUTE_TEXT["二(二)"] = _ROUTE_TEXT["二(一)"]
+
+_PROHIBITION_TEXT = {
+    "一.核心保护区": (["生态保护红线内自然保护地核心保护区内,原则上禁止人为活动(一);本文件未规定核心保护区内的例外程序。"],
+                 ["一.核心保护区"]),
+    "四(二)": (["对零星分布的既有水电、风电、光伏、海洋能设施,严禁扩大现有规模和范围;"
+              "项目到期后由建设单位负责做好生态修复(四(二))。"], ["四(二).能源设施"]),
+    "附件.无居民海岛": (["涉及利用无居民海岛的,原则上仅允许对海岛自然岸线、表面积、岛体、植被改变轻微的"
+                   "低影响利用方式(附件);本项目不是低影响利用,且不是国家重大项目。"], ["附件.无居民海岛", "三"]),
+    "三.范围外": (["不属于允许的有限人为活动;国家重大项目占用生态保护红线必须符合«通知»中明确的项目范围,"
+               "本项目不在该范围内(三)。"], ["三"]),
+    "一.开发性": (["生态保护红线内自然保护地核心保护区外,禁止开发性、生产性建设活动(一);"
+               "允许有限人为活动之外仅允许国家重大项目占用(三),本项目不是国家重大项目。"], ["一.核心保护区外", "三"]),
+    "附件.其他": ([], []),   # the grounds depend on the facts (:func:`_wording`)
+    "红线外": (["项目不在生态保护红线内。"], ["一.核心保护区外"]),
+}
+
+
+@lru_cache(maxsize=None)
+def _template(verdict: Verdict) -> dict[str, Any]:
+    """The finding of a decided verdict without what the query adds (:func:`_wording`, domain,
+    derived and presumed facts): made once per verdict."""
+    kind = verdict.kind
+    extra: list[str] = []
+    cites: list[str] = []
+    routes: list[dict[str, Any]] = []
+    if kind in ROUTES:
+        route = ROUTES[kind]
+        cites.append(route.passage)
+        for duty in verdict.duties:
+            cites.append(duty)
+            if not (duty == "二(六).跨区" and not route.by_applicant_choice):   # worded by the query
+                extra.append(DUTY_TEXT[duty])
+        if route.clause in _ROUTE_TEXT:
+            extra.append(_ROUTE_TEXT[route.clause])
+    elif kind == "二(六).专项规划":
+        extra.append("专项规划阶段已开展允许有限人为活动论证并报市政府同意后取得认定意见,"
+                     "项目实施阶段无变化,无需重复论证(二(六))。")
+        cites += ["二(六).专项规划"] + list(verdict.duties)
+        extra += [DUTY_TEXT[d] for d in verdict.duties]
+    elif kind == "三":
+        parts = [c for c in verdict.clauses if c in MAJOR_ROUTES]
+        for p in parts:
+            spec = MAJOR_ROUTES[p]
+            routes.append({"clause": p, **spec, "approver": "国务院"})
+            extra += [f"{stage}({p})。" for stage in spec["stages"]]
+        cites += ["三"] + parts + list(verdict.duties)
+        extra += [DUTY_TEXT[d] for d in verdict.duties]
     else:
-        why, cite = "该活动不在附件所列九类有限人为活动之内(附件)。", _cite("一.核心保护区外")
+        texts, ids = _PROHIBITION_TEXT[kind]
+        extra += texts
+        cites += ids
+        if kind == "四(二)" and "一" in verdict.clauses:
+            cites.append("一.核心保护区")
     return new_finding(
-        DOCUMENT, "prohibited", clauses=["附件"], domain=domain,
-        extra=[why + "允许有限人为活动之外,仅允许国家重大项目占用生态保护红线,本项目不是国家重大项目(三)。"]
-        + notes,
-        citations=[cite, _cite("三")] + more_cites, derived=f.derived, presumed=f.presumed)
+        DOCUMENT, verdict.outcome, as_of=DOCUMENT.valid_from, clauses=list(verdict.clauses), level=verdict.level,
+        applicant=list(verdict.applicant), submit_to=list(verdict.submit_to), consult=list(verdict.consult),
+        approver=verdict.approver, issuer=list(verdict.issuer), materials=list(verdict.materials),
+        notify_to=list(verdict.notify_to), extra=extra, citations=[_cite(c) for c in cites], routes=routes,
+        open_lists=list(verdict.open_lists))
+
+
+def _wording(verdict: Verdict, known: Known) -> tuple[list[str], list[dict[str, str]]]:
+    """What the query adds to a decided verdict's finding: the texts and citations that name its
+    districts, categories and zones, or depend on facts the verdict does not (why 附件 is not met)."""
+    extra: list[str] = []
+    cites: list[dict[str, str]] = []
+    kind = verdict.kind
+    if kind in ROUTES:
+        extra += _cross_text(verdict, known)
+        cites += _annex_cite(known)
+    elif kind == "二(六).专项规划":
+        cites += _annex_cite(known)
+    elif kind == "附件.无居民海岛":
+        values = known.values
+        if values.get("new_reclamation") is not False or values.get("new_enclosure") is not False:
+            extra.append("此外,开展附件所列活动时禁止新增填海造地和新增围海(附件)"
+                         + ("。" if values.get("new_reclamation") or values.get("new_enclosure")
+                            else ":如新增填海造地或围海,同样禁止。"))
+            cites.append(_cite("附件.填海围海"))
+    elif kind == "附件.其他":
+        extra, cites = _annex_grounds(known)
+    if kind != "红线外":
+        notes, more = _common_notes(known)
+        extra += notes
+        cites += more
+    return extra, cites
+
+
+def _annex_grounds(known: Known) -> tuple[list[str], list[dict[str, str]]]:
+    """附件.其他: every ground the facts establish for not being an allowed limited activity."""
+    values = known.values
+    why, cites = [], []
+    act = known.project.get("activity")
+    if act in ANNEX_CATEGORIES:
+        if values.get("new_reclamation") or values.get("new_enclosure"):
+            why.append("开展附件所列活动时禁止新增填海造地和新增围海(附件)。")
+            cites.append(_cite("附件.填海围海"))
+        if values.get("annex_conditions_met") is False:
+            why.append("不满足附件对该类活动规定的条件(附件)。")
+            cites.append(_cite(ANNEX_CATEGORIES[act]))
+    else:
+        why.append("该活动不在附件所列九类有限人为活动之内(附件)。")
+        cites.append(_cite("一.核心保护区外"))
+    if not why:
+        why.append("不属于附件所列允许的有限人为活动(附件)。")
+        cites.append(_cite("一.核心保护区外"))
+    return (["".join(why) + "允许有限人为活动之外,仅允许国家重大项目占用生态保护红线,本项目不是国家重大项目(三)。"],
+            cites + [_cite("三")])
 
 
 # --------------------------------------------------------------------------
 # Entry point
 # --------------------------------------------------------------------------
 
-def _decide(f: Facts) -> dict[str, Any]:
-    _derive(f)
-    redline = f.need("redline")
-    if redline is False:
-        if f.get_quiet("core_zone") is True:
-            return new_finding(
-                DOCUMENT, "needs_information", candidates=["一"],
-                questions=[{"key": "redline", "ask": "叠加结果显示项目位于自然保护地核心保护区内,"
-                                                      "却不在生态保护红线内:请核实项目是否位于生态保护红线内。"}],
-                citations=[_cite("一.核心保护区")], derived=f.derived, presumed=f.presumed)
-        return new_finding(DOCUMENT, "not_applicable", citations=[_cite("一.核心保护区外")],
-                           extra=["项目不在生态保护红线内。"], derived=f.derived)
-    rule = select("准入", ADMISSION, f)
-    if rule is None:  # pragma: no cover - the admission rules cover every combination
-        raise Unknown(["activity"])
-    log.debug("admission rule %s", rule.label)
-    if rule.label == "二":
-        return _route_limited(f)
-    if rule.label == "三":
-        return _route_major(f)
-    return _prohibited(f, rule.label)
+def applies(known: Known) -> bool:
+    """The project touches the red line (or may: ``redline`` unknown), or a core zone."""
+    return known.spatial.get("redline") is not False or known.spatial.get("core_zone") is True
+
+
+def assess_known(known: Known, as_of: date) -> dict[str, Any] | None:
+    """The finding for the decision variables of a query (see :func:`assess`)."""
+    if not applies(known):
+        return None
+    if not DOCUMENT.in_force(as_of):
+        return new_finding(
+            DOCUMENT, "not_applicable", as_of=as_of, citations=[_cite("发文")],
+            extra=[f"{as_of.isoformat()} 早于本文件印发日期 {DOCUMENT.issued.isoformat()}:"
+                   f"本文件当日尚未施行。{DOCUMENT.validity_note}所涉生态保护红线仍受其他法律法规保护。"])
+    return assess_query(DOCUMENT, diagram(), known, as_of, render, presumed_note)
 
 
 def assess(spatial: dict[str, Any], project: dict[str, Any], as_of: date) -> dict[str, Any] | None:
@@ -780,13 +928,6 @@ def assess(spatial: dict[str, Any], project: dict[str, Any], as_of: date) -> dic
     (:func:`shgeo.rules.decision.validate_query`); a project outside the red line
     (``redline`` false or absent, no core-zone hit) gets no finding.
     """
-    facts = Facts(spatial, project, as_of)
-    touched = spatial.get("redline", False) is not False or spatial.get("core_zone") is True
-    if not touched:
-        return None
-    if not DOCUMENT.in_force(as_of):
-        return new_finding(
-            DOCUMENT, "not_applicable", citations=[_cite("发文")],
-            extra=[f"{as_of.isoformat()} 早于本文件印发日期 {DOCUMENT.issued.isoformat()}:"
-                   f"本文件当日尚未施行。{DOCUMENT.validity_note}"])
-    return resolve(DOCUMENT, _decide, facts)
+    from ._derivation import known_facts
+
+    return assess_known(known_facts(spatial, project), as_of)

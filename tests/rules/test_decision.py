@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shgeo.rules.decision import PROJECT_KEYS, SPATIAL_KEYS, overall, route, validate_query
+from shgeo.rules.decision import OVERALL, PROJECT_KEYS, SPATIAL_KEYS, overall, route, validate_query
 from shgeo.errors import QueryError, RuleConflictError
 from shgeo.rules import FINDING_KEYS, ROUTED_OUTCOMES
 from shgeo.rules import groundwater, redline
@@ -197,7 +197,7 @@ def test_no_rule_conflict_over_the_groundwater_attributes():
 def test_a_conflict_between_rules_is_an_error_not_a_pick():
     from shgeo.rules._facts import Facts, Rule, select
 
-    facts = Facts({}, {"construction": True}, date(2025, 6, 1))
+    facts = Facts({"construction": True})
     rules = [Rule("a", lambda f: f.get("construction")), Rule("b", lambda f: True)]
     with pytest.raises(RuleConflictError):
         select("test", rules, facts)
@@ -212,7 +212,7 @@ def test_a_conflict_between_rules_is_an_error_not_a_pick():
 _bool = st.one_of(st.none(), st.booleans())
 _spatial = st.fixed_dictionaries({}, optional={
     "redline": _bool, "core_zone": _bool, "land": _bool, "sea": _bool, "island": _bool,
-    "protected_area": st.one_of(st.none(), st.lists(st.sampled_from(["自然保护区", "风景名胜区", "自然公园", "重要湿地"]), max_size=2)),
+    "protected_area": st.one_of(st.none(), st.lists(st.sampled_from(["自然保护区", "风景名胜区", "自然公园", "湿地公园"]), max_size=2)),
     "water_source_l1": st.one_of(st.none(), st.lists(st.sampled_from(groundwater.PROTECTION_ZONES), max_size=2)),
     "groundwater_village": st.one_of(st.none(), st.lists(st.sampled_from(["310151101201", "310120101201"]), max_size=2)),
     "districts": st.one_of(st.none(), st.lists(st.sampled_from(["崇明区", "宝山区", "浦东新区"]), max_size=3)),
@@ -232,8 +232,7 @@ _day = st.dates(min_value=date(2024, 1, 1), max_value=date(2031, 12, 31))
 @given(spatial=_spatial, project=_project, day=_day)
 def test_every_finding_is_cited_and_routed_outcomes_have_level_and_domain(spatial, project, day):
     answer = route({"spatial": spatial, "project": project}, as_of=day)
-    assert answer["overall"] in ("prohibited", "prohibited_in_principle", "needs_information",
-                                 "procedures_apply", "not_restricted")
+    assert answer["overall"] in OVERALL
     regs = [f["regulation"] for f in answer["findings"]]
     assert len(regs) == len(set(regs))          # at most one finding per regulation
     for f in answer["findings"]:
@@ -247,7 +246,7 @@ def test_every_finding_is_cited_and_routed_outcomes_have_level_and_domain(spatia
             assert f["clauses"]
         if f["outcome"] == "needs_information":
             assert f["questions"] and f["candidates"], f
-            assert all(set(q) == {"key", "ask"} and q["ask"] for q in f["questions"])
+            assert all(set(q) <= {"key", "ask", "answers"} and q["ask"] for q in f["questions"])
 
 
 _anything = st.recursive(
@@ -291,3 +290,69 @@ def test_no_spatial_facts_at_all_is_unknown_not_clear():
 def test_partial_spatial_block_leaves_out_what_the_overlay_did_not_find():
     answer = route({"spatial": {"redline": False}}, as_of="2025-06-01")
     assert answer["overall"] == "not_restricted" and answer["findings"] == []
+
+
+# ---------------------------------------------------------------------------
+# not_in_force and partly_outside: never a bare "not_restricted"
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("query", "day"), [
+    ({"spatial": {"redline": True, "land": True}, "project": {"activity": "development"}}, "2025-04-09"),
+    ({"spatial": {"core_zone": True, "land": True}, "project": {}}, "2024-12-31"),
+    ({"spatial": {"water_source_l1": ["青草沙"]}, "project": {"water_supply_related": False}}, "2025-02-28"),
+    ({"spatial": {"groundwater_village": ["310151101201"]}, "project": {}}, "2030-03-01"),
+])
+def test_a_zone_touched_while_its_regulation_is_not_in_force_is_not_in_force(query, day):
+    """Issue date of 沪府办发〔2025〕8号; validity window of 沪环规〔2025〕1号: other law still protects the zone."""
+    answer = route(query, as_of=day)
+    assert answer["overall"] == "not_in_force"
+    assert [f["validity"]["in_force"] for f in answer["findings"]] == [False]
+
+
+def test_not_in_force_gives_way_to_a_procedure_of_the_other_regulation():
+    query = {"spatial": {"redline": True, "land": True, "districts": ["崇明区"], "water_source_l1": ["青草沙"]},
+             "project": {"activity": 1, "annex_conditions_met": True, "new_construction_land": False,
+                         "construction": False, "water_supply_related": True}}
+    assert route(query, as_of="2025-02-01")["overall"] == "not_in_force"   # neither in force
+    assert route(query, as_of="2025-03-05")["overall"] == "not_in_force"   # 沪环规 exempt, 8号 not yet issued
+    assert route(query, as_of="2025-06-01")["overall"] == "procedures_apply"
+
+
+@pytest.mark.parametrize(("share", "verdict"), [(0.0, "not_restricted"), (None, "not_restricted"),
+                                                 (1e-9, "partly_outside"), (0.4, "partly_outside"),
+                                                 (1, "partly_outside")])
+def test_a_footprint_partly_outside_shanghai_is_never_a_bare_clear(share, verdict):
+    """The part outside Shanghai is not screened (outside_share > 0): the overall says so."""
+    answer = route({"spatial": {"redline": False, "land": True, "outside_share": share}}, as_of=DAY)
+    assert answer["overall"] == verdict
+
+
+def test_partly_outside_gives_way_to_what_the_rules_decide():
+    spatial = {"redline": True, "land": True, "districts": ["金山区"], "outside_share": 0.3}
+    notify = {"activity": 1, "annex_conditions_met": True, "new_construction_land": False, "construction": False}
+    assert route({"spatial": spatial, "project": notify}, as_of=DAY)["overall"] == "procedures_apply"
+    assert route({"spatial": spatial, "project": {}}, as_of=DAY)["overall"] == "needs_information"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spatial=_spatial, project=_project, day=_day, share=st.one_of(st.none(), st.floats(0, 1)))
+def test_overall_is_never_a_bare_clear_for_a_zone_out_of_force_or_a_part_outside(spatial, project, day, share):
+    answer = route({"spatial": {**spatial, "outside_share": share}, "project": project}, as_of=day)
+    if answer["overall"] == "not_restricted":
+        assert not share
+        assert all(f["validity"]["in_force"] for f in answer["findings"])
+
+
+def test_names_from_a_layer_library_are_taken_as_the_layers_give_them():
+    """Screening passes check_names=False: district names and protected-area categories come from
+    layers the library checked; a hand-written query is held to Shanghai's 16 districts and the
+    categories of 自然保护地."""
+    query = {"spatial": {"redline": True, "land": True, "districts": ["崇明", "宝山"], "protected_area": ["国家级自然保护区"]},
+             "project": {"activity": 1, "annex_conditions_met": True, "new_construction_land": False,
+                         "construction": False}}
+    with pytest.raises(QueryError):
+        route(query, as_of=DAY)
+    finding = route(query, as_of=DAY, check_names=False)["findings"][0]
+    assert finding["outcome"] == "notify_only" and "市绿化市容部门" in finding["consult"]
+    with pytest.raises(QueryError):   # zones and village codes are checked either way
+        route({"spatial": {"water_source_l1": ["淀山湖"]}}, as_of=DAY, check_names=False)

@@ -21,6 +21,11 @@ NO_NEW_WORKS = {"new_overhead_line": False, "open_cut_underground": False, "unde
 MAJOR = {"activity": "development", "national_major": True, "within_major_scope": True}
 
 
+def _plain(derived):
+    """Derived entries without their Chinese basis (checked apart)."""
+    return [{k: v for k, v in d.items() if k != "basis"} for d in derived]
+
+
 def assess(spatial, project, day=DAY):
     q = validate_query({"spatial": spatial, "project": project})
     return redline.assess(q["spatial"], q["project"], day)
@@ -37,7 +42,7 @@ def test_yi_core_zone_is_prohibited_in_principle():
 def test_yi_core_zone_implies_red_line_when_red_line_not_given():
     f = assess({"core_zone": True}, {})
     assert f["outcome"] == "prohibited_in_principle"
-    assert {"key": "redline", "value": True, "from": "spatial.core_zone"} in f["derived"]
+    assert {"key": "redline", "value": True, "from": "spatial.core_zone"} in _plain(f["derived"])
 
 
 def test_yi_development_outside_core_zone_is_prohibited():
@@ -77,10 +82,23 @@ def test_er_er_land_and_sea_apply_separately_issue_jointly():
 
 
 def test_er_yi_unknown_sea_use_asks_instead_of_guessing():
-    f = assess(LAND, {**LIMITED, "new_construction_land": True})
+    """The footprint touches the sea: whether it needs a sea-use approval is asked, never guessed.
+
+    (This test used a land-only footprint; there the text needs no question — no sea and no
+    uninhabited island means no 用海用岛 approval — see the next test.)"""
+    f = assess({**LAND, "sea": True}, {**LIMITED, "new_construction_land": True, "new_reclamation": False,
+                                       "new_enclosure": False})
     assert f["outcome"] == "needs_information"
     assert [q["key"] for q in f["questions"]] == ["sea_island_use"]
     assert f["candidates"] == ["二(一)", "二(二)"]
+
+
+def test_er_yi_no_sea_and_no_island_derives_no_sea_use():
+    """二(一): a land-only footprint needs no 用海用岛 approval; derived and said, not asked."""
+    f = assess(LAND, {**LIMITED, "new_construction_land": True})
+    assert (f["outcome"], f["clauses"], f["questions"]) == ("recognition_required", ["二(一)"], [])
+    entry = next(d for d in f["derived"] if d["key"] == "sea_island_use")
+    assert entry["value"] is False and entry["from"] == "spatial.sea, spatial.island" and entry["basis"]
 
 
 # --- 二(三) ------------------------------------------------------------------
@@ -157,7 +175,7 @@ def test_er_liu_cross_district_means_city_department_applies():
     f = assess({**LAND, "districts": ["崇明区", "宝山区"]},
                {**LIMITED, "new_construction_land": True, "sea_island_use": False})
     assert f["applicant"] == ["市级行业主管部门"] and "二(六)" in f["clauses"]
-    assert {"key": "cross_district", "value": True, "from": "spatial.districts (崇明区、宝山区)"} in f["derived"]
+    assert {"key": "cross_district", "value": True, "from": "spatial.districts (崇明区、宝山区)"} in _plain(f["derived"])
 
 
 def test_er_liu_cross_district_reads_red_line_districts_first():

@@ -1,0 +1,226 @@
+"""One regulation's finding for one query: walk its diagram, word the verdict, or ask.
+
+:func:`assess_query` walks the regulation's :class:`~._diagram.Diagram` with
+the query's decision variables. One verdict reachable: the regulation's
+``render`` words it. Several: :func:`needs_information` asks the questions that
+narrow them (the one that settles most first) and says what is ``settled``
+whatever the answers: the outcomes still possible, the level, domain,
+clauses and bodies they share, and what each decisive answer would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date
+from typing import Any
+
+from ._derivation import QUESTION_KEY, Known, follows
+from ._diagram import Diagram
+from ._finding import BODY_KEYS, OUTCOMES, Document, Verdict, clause_sort_key, instantiate, new_finding
+from ._vocabulary import ACTIVITIES, ANSWERS, ASK, LEVEL_ZH, OUTCOME_ZH, statement
+
+__all__ = ["Context", "assess_query", "needs_information", "question"]
+
+PresumedNote = Callable[[str, tuple[Verdict, ...]], "str | None"]
+Render = Callable[[Verdict, "Context"], dict[str, Any]]
+
+_OUTCOME_RANK = {o: i for i, o in enumerate(OUTCOMES)}
+_BODY_ZH = {"submit_to": "均向{}提出申请", "approver": "均须报{}同意", "issuer": "均由{}出具意见",
+            "notify_to": "均告知{}"}
+
+
+@dataclass
+class Context:
+    """What the wording of a finding needs besides its verdict.
+
+    ``derived``: the derived facts the rules read; ``presumed``: the facts presumed absent they read.
+    """
+
+    known: Known
+    as_of: date
+    derived: list[dict[str, Any]]
+    presumed: tuple[str, ...]
+
+    def presumed_entries(self, note_of: PresumedNote, verdicts: tuple[Verdict, ...]) -> list[dict[str, Any]]:
+        if not self.presumed:
+            return []
+        return [dict(entry) for entry in _presumed_entries(note_of, self.presumed, verdicts)]
+
+
+@lru_cache(maxsize=4096)
+def _presumed_entries(note_of: PresumedNote, presumed: tuple[str, ...],
+                      verdicts: tuple[Verdict, ...]) -> tuple[dict[str, Any], ...]:
+    out = []
+    for key in presumed:
+        note = note_of(key, verdicts)
+        if note:
+            out.append({"key": key, "value": False, "note": note})
+    return tuple(out)
+
+
+def question(key: str, ask: str | None = None, answers: Iterable[Any] | None = None) -> dict[str, Any]:
+    """A question of a finding: ``{"key", "ask"}`` plus ``answers`` (the values it takes) where closed."""
+    q: dict[str, Any] = {"key": key, "ask": ask or ASK.get(key, f"请说明{key}。")}
+    values = list(answers) if answers is not None else ANSWERS.get(key)
+    if values is not None:
+        q["answers"] = values
+    return q
+
+
+def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date, render: Render,
+                 presumed_note: PresumedNote) -> dict[str, Any]:
+    """The finding of ``document`` for the decision variables of ``known`` on ``as_of``."""
+    reach = diagram.reach(known.values, known.encoded, follows)
+    derived: dict[str, dict[str, Any]] = {}
+    presumed = []
+    for var in reach.used_among(known.noted):   # the derived and presumed facts the rules read
+        entry = known.derived.get(var)
+        if entry is not None and entry["key"] not in derived:
+            derived[entry["key"]] = dict(entry)
+        if var in known.presumed:
+            presumed.append(var)
+    ctx = Context(known, as_of, list(derived.values()), tuple(presumed))
+    verdicts = reach.verdicts
+    if len(verdicts) == 1:
+        return render(verdicts[0], ctx)
+    key = (document.doc, reach.key)
+    static = _OPEN.get(key)
+    if static is None:
+        static = _open_parts(document, verdicts, reach.questions, None)
+        if len(_OPEN) >= _OPEN_LIMIT:
+            _OPEN.clear()
+        _OPEN[key] = static
+    return _open_finding(document, static, verdicts, ctx, presumed_note, [])
+
+
+#: The parts of a needs_information finding that follow from its verdicts and questions alone.
+_OPEN: dict[Any, tuple[Any, ...]] = {}
+_OPEN_LIMIT = 20_000
+
+
+def _cite_candidates(document: Document, candidates: list[str]) -> list[dict[str, str]]:
+    tokens = {clause for clause, _ in document.passages.values()}
+    cites = [document.cite_clause(c) for c in candidates if c in tokens]
+    return cites or [document.cite(next(iter(document.passages)))]
+
+
+def _answers_for(var: str, value: Any) -> list[Any] | None:
+    if var == "activity" and value == "annex":
+        return list(ACTIVITIES[:9])
+    if var.startswith("unit_roles."):
+        return None
+    return [value]
+
+
+def _summary(verdict: Verdict) -> str:
+    text = OUTCOME_ZH.get(verdict.outcome, verdict.outcome)
+    clauses = verdict.reach()
+    if clauses:
+        text += f"({'、'.join(clauses)})"
+    if verdict.level and verdict.outcome != "notify_only":
+        text += f",{LEVEL_ZH[verdict.level]}"
+    return text
+
+
+Questions = tuple[tuple[str, tuple[tuple[Any, tuple[Verdict, ...]], ...]], ...]
+
+
+def settled(verdicts: tuple[Verdict, ...], questions: Questions) -> dict[str, Any]:
+    """What holds whatever the answers, and what each decisive answer would give."""
+    outcomes = sorted({v.outcome for v in verdicts}, key=_OUTCOME_RANK.__getitem__)
+    routed = [v for v in verdicts if v.outcome != "needs_information"]
+    all_routed = bool(routed) and len(routed) == len(verdicts)
+    common = set(routed[0].clauses) if all_routed else set()
+    for v in routed[1:]:
+        common &= set(v.clauses)
+    levels = {v.level for v in verdicts}
+    level = levels.pop() if len(levels) == 1 else None
+    bodies = {}
+    if all_routed:
+        for key in BODY_KEYS:
+            values = {getattr(v, key) for v in verdicts}
+            if len(values) == 1:
+                value = values.pop()
+                if value:
+                    bodies[key] = list(value) if isinstance(value, tuple) else value
+    conditions = []
+    for var, by_value in questions:
+        key = QUESTION_KEY.get(var, var)
+        for value, reached in by_value:
+            answers = _answers_for(var, value)
+            if len(reached) == 1 and answers is not None:
+                v = reached[0]
+                said = statement(var if var == "activity" else key, value)
+                conditions.append({"key": key, "values": answers, "outcome": v.outcome, "clauses": list(v.reach()),
+                                   "level": v.level, "text": f"若{said}:{_summary(v)}。"})
+    text = []
+    if len(outcomes) == 1:
+        text.append(f"无论如何回答,结论均为“{OUTCOME_ZH[outcomes[0]]}”。")
+    else:
+        text.append(f"尚可能的结论:{'、'.join(OUTCOME_ZH[o] for o in outcomes)}。")
+    if level and not any(v.outcome == "notify_only" for v in verdicts):
+        text.append(f"无论如何回答,均为{LEVEL_ZH[level]}。")
+    if common:
+        text.append(f"无论如何回答,均适用{'、'.join(sorted(common, key=clause_sort_key))}。")
+    for key, pattern in _BODY_ZH.items():
+        if key in bodies:
+            value = bodies[key]
+            text.append("无论如何回答," + pattern.format("、".join(value) if isinstance(value, list) else value) + "。")
+    text += [c["text"] for c in conditions]
+    return {"outcomes": outcomes, "clauses": sorted(common, key=clause_sort_key), "level": level,
+            "bodies": bodies, "if": conditions, "text": text}
+
+
+def _open_parts(document: Document, verdicts: tuple[Verdict, ...], questions: Questions,
+                alternatives: dict[str, tuple[Verdict, ...]] | None) -> dict[str, Any]:
+    """A needs_information finding but for the derived and presumed facts and ``extra``: candidates,
+    questions, settled, and the candidates' citations."""
+    candidates = sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key)
+    asked: dict[str, dict[str, Any]] = {}
+    if questions:
+        for var, _ in questions:
+            key = QUESTION_KEY.get(var, var)
+            if key not in asked:
+                asked[key] = question(key)
+        summary = settled(verdicts, questions)
+    else:
+        for v in verdicts:
+            for key, ask in v.asks:
+                asked.setdefault(key, question(key, ask, v.candidates if key == "confirmed_route" else None))
+        alt: Questions = ((("confirmed_route", tuple(alternatives.items())),) if alternatives else ())
+        flat = tuple(dict.fromkeys(x for vs in (alternatives or {}).values() for x in vs)) or verdicts
+        summary = settled(flat, alt)
+    return new_finding(document, "needs_information", as_of=document.valid_from, candidates=candidates,
+                       questions=list(asked.values()), settled=summary,
+                       citations=_cite_candidates(document, candidates))
+
+
+def _copy_settled(summary: dict[str, Any]) -> dict[str, Any]:
+    return {"outcomes": list(summary["outcomes"]), "clauses": list(summary["clauses"]), "level": summary["level"],
+            "bodies": {k: list(v) if isinstance(v, list) else v for k, v in summary["bodies"].items()},
+            "if": [{**c, "values": list(c["values"]), "clauses": list(c["clauses"])} for c in summary["if"]],
+            "text": list(summary["text"])}
+
+
+def _open_finding(document: Document, template: dict[str, Any], verdicts: tuple[Verdict, ...], ctx: Context,
+                  presumed_note: PresumedNote | None, extra: list[str],
+                  citations: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    finding = instantiate(template, as_of=ctx.as_of, document=document, extra=extra, derived=ctx.derived,
+                          settled=_copy_settled(template["settled"]),
+                          presumed=ctx.presumed_entries(presumed_note, verdicts) if presumed_note else [])
+    if citations is not None:
+        finding["citations"] = [dict(c) for c in citations]
+    return finding
+
+
+def needs_information(document: Document, verdicts: tuple[Verdict, ...], ctx: Context, *,
+                      citations: list[dict[str, str]] | None = None, extra: list[str] | None = None,
+                      presumed_note: PresumedNote | None = None,
+                      alternatives: dict[str, tuple[Verdict, ...]] | None = None) -> dict[str, Any]:
+    """A ``needs_information`` finding for one verdict that is itself open (the text, or facts that
+    contradict each other, leave several routes): its own question is asked, and ``alternatives``
+    (clause -> the verdicts if that route is confirmed) say what is settled."""
+    static = _open_parts(document, verdicts, (), alternatives)
+    return _open_finding(document, static, verdicts, ctx, presumed_note, list(extra or []), citations)
