@@ -37,6 +37,7 @@ import codecs
 import hashlib
 import logging
 import os
+import warnings
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -454,11 +455,39 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
     """
     target, inner_layer = _resolve(path, layer)
     encoding = _check_encoding(encoding, target)
-    layer_name = _pick_layer(target, inner_layer)
     problems: list[str] = []
     unread: list[str] = []
-    cpg_text, ldid, widths = _dbf_code_page_state(target)
-    used = encoding or cpg_text
+    with warnings.catch_warnings(record=True) as caught:  # GDAL's remarks, said with the file they are about
+        warnings.simplefilter("always")
+        layer_name = _pick_layer(target, inner_layer)
+        cpg_text, ldid, widths = _dbf_code_page_state(target)
+        used = encoding or cpg_text
+        gdf, driver, used, encoding = _read_layer(target, layer_name, encoding, cpg_text, ldid, widths, used,
+                                                  problems, unread)
+    problems.extend(dict.fromkeys(f"GDAL: {w.message}" for w in caught))
+    if not isinstance(gdf, gpd.GeoDataFrame):  # a table without geometry (CSV with lon/lat columns)
+        gdf = gpd.GeoDataFrame(gdf)
+    for text in problems:
+        log.warning("%s: %s", target.display, text)
+    gdf.attrs["source"] = os.fspath(path)
+    gdf.attrs["layer"] = layer_name
+    gdf.attrs["driver"] = driver
+    gdf.attrs["encoding"] = used
+    gdf.attrs["problems"] = problems
+    gdf.attrs["unread_fields"] = unread
+    crs = gdf.crs if gdf.active_geometry_name is not None else None
+    log.debug("read %d features from %s layer %r (crs %s)", len(gdf), target.display, layer_name,
+              crs.to_string() if crs else None)
+    return gdf
+
+
+def _read_layer(target: _Target, layer_name: str, encoding: str | None, cpg_text: str | None, ldid: int | None,
+                widths: list[int], used: str | None, problems: list[str], unread: list[str]
+                ) -> tuple[gpd.GeoDataFrame, str, str | None, str | None]:
+    """Read one layer through pyogrio: (frame, GDAL driver, encoding used, encoding asked for after checks).
+
+    Problems and unreadable fields found on the way are appended to *problems* and *unread*.
+    """
     try:
         if _is_shapefile(target) and encoding is None:
             # read the DBF's bytes as they are (ISO-8859-1 maps bytes one to one) and let them tell the encoding:
@@ -467,7 +496,9 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
             raw = pyogrio.read_dataframe(target.gdal_path, layer=layer_name, encoding="ISO-8859-1",
                                          fid_as_index=True)
             declared = codec_name(cpg_text) if cpg_text else _LDID_CODE_PAGES.get(ldid or 0)
-            gdf, used, problems, unread = _decode_dbf(raw, declared, cpg_text, widths)
+            gdf, used, more, cut = _decode_dbf(raw, declared, cpg_text, widths)
+            problems.extend(more)
+            unread.extend(cut)
         else:
             info = pyogrio.read_info(target.gdal_path, layer=layer_name, encoding=encoding)
             driver = info["driver"]
@@ -494,20 +525,7 @@ def read_vector(path: str | os.PathLike[str], *, layer: str | None = None,
                          path=target.display, layer=layer_name,
                          hint=f"give the right encoding with {option('encoding', 'GBK')} (or GB18030, UTF-8)") \
             from None
-    if not isinstance(gdf, gpd.GeoDataFrame):  # a table without geometry (CSV with lon/lat columns)
-        gdf = gpd.GeoDataFrame(gdf)
-    for text in problems:
-        log.warning("%s: %s", target.display, text)
-    gdf.attrs["source"] = os.fspath(path)
-    gdf.attrs["layer"] = layer_name
-    gdf.attrs["driver"] = driver
-    gdf.attrs["encoding"] = used
-    gdf.attrs["problems"] = problems
-    gdf.attrs["unread_fields"] = unread
-    crs = gdf.crs if gdf.active_geometry_name is not None else None
-    log.debug("read %d features from %s layer %r (crs %s)", len(gdf), target.display, layer_name,
-              crs.to_string() if crs else None)
-    return gdf
+    return gdf, driver, used, encoding
 
 
 def _gdal_reason(exc: Exception) -> str:

@@ -118,7 +118,8 @@ def _dbf_encoding(dbf: bytes) -> tuple[str | None, str | None]:
     if len(dbf) < 32:
         return None, None
     header_len = struct.unpack("<H", dbf[8:10])[0]
-    names = dbf[32:header_len]
+    # the field names only (11 bytes of each 32-byte descriptor): lengths and flags are binary, not text
+    names = b"".join(dbf[i:i + 11].rstrip(b"\0") for i in range(32, header_len - 1, 32) if dbf[i] != 0x0D)
     body = dbf[header_len:]
     text = names + body
     if all(b < 0x80 for b in text):

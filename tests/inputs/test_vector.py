@@ -389,3 +389,20 @@ def test_names_cut_inside_a_character_still_decode(tmp_path, encoding):
     cut = [c for c in read.columns if c.startswith("是否")]
     assert len(cut) == 1 and long_name.startswith(cut[0]) and read["名称"].iloc[0] == "陆渡村"
     assert long_value.startswith(read[cut[0]].iloc[0]) and read.attrs["unread_fields"] == []
+
+
+def test_gdal_warnings_are_logged_with_the_file_not_raised(tmp_path, caplog):
+    """GDAL's remarks (here: a GeoPackage under another extension) reach the user through logging, naming the
+    file, and are kept in the reader's problems; no raw Python warning escapes."""
+    import warnings
+
+    path = tmp_path / "parcels.sqlite"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gpd.GeoDataFrame({"a": [1]}, geometry=[box(121.4, 31.1, 121.41, 31.11)], crs=4490).to_file(path, driver="GPKG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level("WARNING", logger="shgeo.inputs.vector"):
+            gdf = read_vector(path)
+    assert any("non conformant file extension" in p and p.startswith("GDAL: ") for p in gdf.attrs["problems"])
+    assert str(path) in caplog.text and "non conformant file extension" in caplog.text

@@ -104,3 +104,16 @@ def test_a_zipped_gbk_shapefile_is_proposed_without_a_layer_name(tmp_path):
     text = proposed_manifest([p], folder, folder / "m.toml").replace("confirmed = false", "confirmed = true")
     (folder / "m.toml").write_text(text, encoding="utf-8")
     assert list(load_library(folder / "m.toml").layer("redline")["name"]) == ["东滩"]
+
+
+def test_a_utf8_dbf_with_a_wide_field_is_not_taken_for_gbk(tmp_path):
+    """A field 200 bytes wide puts a byte ≥ 0x80 in the DBF's field descriptor: only names and records are
+    text, so the UTF-8 DBF (no .cpg) is read as GDAL reads it (no encoding proposed), and a GBK one as GBK."""
+    for enc, expected in (("utf-8", None), ("gbk", "GBK")):
+        folder = tmp_path / enc
+        folder.mkdir()
+        gpd.GeoDataFrame({"名称": ["东滩"], "备注": ["说明" + "a" * 190]}, geometry=[A], crs=4490).to_file(
+            folder / "生态保护红线.shp", encoding=enc)
+        (folder / "生态保护红线.cpg").unlink()
+        (p,) = survey_folder(folder)
+        assert p.dataset.encoding == expected
