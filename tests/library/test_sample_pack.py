@@ -63,6 +63,8 @@ def test_manifest_lists_every_layer_with_provenance():
         assert prov["sample"] is True
     licences = {e["kind"]: e["provenance"]["licence"] for e in data["layers"]}
     assert "ODbL" in licences["sea"]
+    sea_notes = next(e for e in data["layers"] if e["kind"] == "sea")["provenance"]["notes"]
+    assert "HAND-MADE" in sea_notes and "上海市管辖海域" in sea_notes
     assert "MIT" in licences["district"]
 
 
@@ -191,6 +193,52 @@ def test_hand_made_features_record_provenance(layers):
         for col in ("approximates", "method", "source"):
             assert col in gdf.columns, (kind, col)
             assert gdf[col].notna().all() and (gdf[col].str.len() > 0).all(), (kind, col)
+
+
+#: published positions of islands on either side of Shanghai's sea limits (lon, lat)
+SHANGHAI_ISLES = {"大金山岛": (121.4209, 30.6917), "小金山岛": (121.4029, 30.7064), "浮山岛": (121.4228, 30.6834),
+                  "佘山岛": (122.2433, 31.4217), "鸡骨礁": (122 + 23 / 60, 31 + 11 / 60)}
+#: islands of 嵊泗县 (Zhejiang): 大戢山 published, the others where the AMap 嵊泗 outline has them
+ZHEJIANG_ISLES = {"滩浒山": (121.628, 30.613), "大戢山": (122 + 10 / 60 + 25 / 3600, 30 + 48 / 60 + 35 / 3600),
+                  "泗礁山": (122.453, 30.719), "花鸟山": (122.679, 30.852)}
+#: territorial-sea base points near Shanghai (declaration of 15 May 1996)
+BASE_POINTS = [(121 + 38.4 / 60, 33 + 0.9 / 60), (122 + 14.6 / 60, 31 + 25.3 / 60), (123 + 9.4 / 60, 30 + 44.1 / 60),
+               (123 + 9.7 / 60, 30 + 43.5 / 60), (122 + 56.7 / 60, 30 + 10.1 / 60)]
+
+
+def _metric_points(points: dict) -> dict:
+    names = list(points)
+    xy = gpd.GeoSeries(gpd.points_from_xy(*zip(*points.values())), crs=4490).to_crs(WORKING_CRS)
+    return dict(zip(names, xy))
+
+
+def test_sea_keeps_clear_of_zhejiang_islands(layers):
+    sea = _metric(layers["sea"]).union_all()
+    for name, p in _metric_points(ZHEJIANG_ISLES).items():
+        assert sea.distance(p) > 1000.0, name
+
+
+def test_shanghai_islands_lie_inside_shanghais_extent(layers):
+    extent = shapely.union_all([_metric(layers[k]).union_all() for k in ("district", "sea", "island")])
+    for name, p in _metric_points(SHANGHAI_ISLES).items():
+        assert extent.contains(p.buffer(1000.0)), name
+
+
+def test_sea_stays_within_the_territorial_sea(layers):
+    """Landward of the outer limit: 12 nautical miles beyond the straight baseline (plus 100 m)."""
+    base = list(_metric_points(dict(enumerate(BASE_POINTS))).values())
+    (x0, y0), (x1, y1) = (base[0].x, base[0].y), (base[-1].x, base[-1].y)
+    landward = shapely.Polygon([(p.x, p.y) for p in base] + [(x1 - 500e3, y1), (x0 - 500e3, y0)])
+    limit = shapely.union_all([landward, shapely.LineString(base).buffer(12 * 1852.0 + 100.0)])
+    assert _metric(layers["sea"]).union_all().difference(limit).area < 1.0
+
+
+def test_statutory_zones_lie_inside_shanghais_extent(layers):
+    """No sample zone reaches beyond the districts, sea and islands (the overlay's 100 m slack aside)."""
+    extent = shapely.union_all([_metric(layers[k]).union_all() for k in ("district", "sea", "island")]).buffer(100.0)
+    for kind in ("redline", "core_zone", "protected_area", "water_source_l1", "groundwater_village"):
+        for name, g in zip(layers[kind]["name"], _metric(layers[kind])):
+            assert g.difference(extent).area < 1.0, (kind, name)
 
 
 def test_pack_size_under_5_mib():
