@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
+import markupsafe
 import numpy as np
 import pyproj
 import shapely
@@ -134,26 +135,49 @@ class MapContext:
     def near(self, bounds: tuple[float, float, float, float], tolerance_deg: float = 0.0
              ) -> list[tuple[int, list[tuple[shapely.Geometry, int]]]]:
         """Per kind (index into :attr:`kinds`), the features within lon/lat *bounds*, clipped to them."""
-        west, south, east, north = bounds
-        idx = np.sort(self.tree.query(shapely.box(west, south, east, north)))
-        if len(idx) == 0:
-            return []
-        clipped = shapely.clip_by_rect(self.pieces[idx], west, south, east, north)
-        keep = ~shapely.is_empty(clipped)
-        idx, clipped = idx[keep], clipped[keep]
-        features = self.piece_feature[idx]
-        order = np.argsort(features, kind="stable")
-        features, clipped = features[order], clipped[order]
-        starts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]]) if len(features) else []
-        stops = list(starts[1:]) + [len(features)] if len(features) else []
+        found = self.near_many(np.asarray([bounds], dtype=float), np.asarray([tolerance_deg]))[0]
         merged: dict[int, list[tuple[shapely.Geometry, int]]] = {}
-        for s, e in zip(starts, stops):
-            f = int(features[s])
-            geom = clipped[s] if e - s == 1 else _merge(clipped[s:e])
-            if tolerance_deg > 0:
-                geom = shapely.simplify(geom, tolerance_deg, preserve_topology=True)
+        for geom, f in found:
             merged.setdefault(int(self.feature_kind[f]), []).append((geom, f))
         return sorted(merged.items())
+
+    def near_many(self, bounds: np.ndarray, tolerance_deg: np.ndarray) -> list[list[tuple[shapely.Geometry, int]]]:
+        """For each row ``(west, south, east, north)`` of *bounds*: the features within it, clipped to it and
+        simplified at its *tolerance_deg* (0: not simplified), as ``(geometry, feature)`` in feature order."""
+        out: list[list[tuple[shapely.Geometry, int]]] = [[] for _ in range(len(bounds))]
+        if len(bounds) == 0 or len(self.pieces) == 0:
+            return out
+        rows, idx = self.tree.query(shapely.box(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3]))
+        order = np.lexsort((idx, rows))
+        rows, idx = rows[order], idx[order]
+        cuts = np.searchsorted(rows, np.arange(len(bounds) + 1))
+        groups: list[np.ndarray] = []   # per (row, feature): its clipped pieces
+        group_row: list[int] = []
+        group_feature: list[int] = []
+        for r in np.flatnonzero(np.diff(cuts)).tolist():
+            west, south, east, north = bounds[r].tolist()
+            mine = idx[cuts[r]:cuts[r + 1]]
+            clipped = shapely.clip_by_rect(self.pieces[mine], west, south, east, north)
+            keep = ~shapely.is_empty(clipped)
+            features = self.piece_feature[mine[keep]]
+            clipped = clipped[keep]
+            order = np.argsort(features, kind="stable")
+            features, clipped = features[order], clipped[order]
+            starts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]]).tolist() if len(features) else []
+            for s, e in zip(starts, starts[1:] + [len(features)]):
+                groups.append(clipped[s:e])
+                group_row.append(r)
+                group_feature.append(int(features[s]))
+        if not groups:
+            return out
+        geoms = np.asarray([g[0] if len(g) == 1 else _merge(g) for g in groups], dtype=object)
+        tolerance = np.asarray(tolerance_deg, dtype=float)[group_row]
+        coarse = tolerance > 0
+        if coarse.any():
+            geoms[coarse] = shapely.simplify(geoms[coarse], tolerance[coarse], preserve_topology=True)
+        for r, f, geom in zip(group_row, group_feature, geoms.tolist()):
+            out[r].append((geom, f))
+        return out
 
 
 def _merge(pieces: np.ndarray) -> shapely.Geometry:
@@ -210,56 +234,99 @@ def _feature(geojson: str, properties: str) -> str:
     return f'{{"type":"Feature","geometry":{geojson},"properties":{properties}}}'
 
 
-def _collection(features: list[str]) -> str:
-    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+@lru_cache(maxsize=4)
+def _page_parts(inline: bool) -> tuple[str, str, str]:
+    """map.html.j2 rendered once around two markers: (before the title, between title and data, after)."""
+    page = environment().get_template("map.html.j2").render(
+        title=_TITLE_MARK, data=_DATA_MARK, inline=inline_assets() if inline else None, assets=f"../{ASSETS_DIR}")
+    head, rest = page.split(_TITLE_MARK)
+    middle, tail = rest.split(_DATA_MARK)
+    return head, middle, tail
+
+
+_TITLE_MARK: Final = "\x00shgeo-title\x00"
+_DATA_MARK: Final = "\x00shgeo-data\x00"
+
+
+@lru_cache(maxsize=64)
+def _layer_head(label: str, style_json: str) -> str:
+    return (f'{{"label":{json.dumps(label, ensure_ascii=False)},"style":{style_json},'
+            '"features":{"type":"FeatureCollection","features":[')
 
 
 def _layer(label: str, style: dict[str, Any], features: list[str]) -> str:
-    return (f'{{"label":{json.dumps(label, ensure_ascii=False)},"style":{json.dumps(style)},'
-            f'"features":{_collection(features)}}}')
+    return _layer_head(label, json.dumps(style)) + ",".join(features) + "]}}"
 
 
 def render_map_page(job: MapJob, context: MapContext, *, tiles: str | None = None, inline: bool = False) -> str:
     """The map.html text of one project (see the module docstring)."""
-    routes = [g for _, g, _ in job.routes]
-    xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray([job.footprint, *routes], dtype=object))
-    size = max(xmax - xmin, ymax - ymin)
+    return render_map_pages([job], context, tiles=tiles, inline=inline)[0]
+
+
+def render_map_pages(jobs: list[MapJob], context: MapContext, *, tiles: str | None = None,
+                     inline: bool = False) -> list[str]:
+    """The map.html texts of several projects (as :func:`render_map_page`, the geometry work done for all
+    of them at once)."""
+    if not jobs:
+        return []
+    # the extent of each project (footprint and routes), its context square and its view
+    extent = [(job.footprint, *(g for _, g, _ in job.routes)) for job in jobs]
+    sizes = np.asarray([len(e) for e in extent])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    b = shapely.bounds(np.asarray([g for e in extent for g in e], dtype=object))
+    xmin, ymin = np.fmin.reduceat(b[:, 0], starts), np.fmin.reduceat(b[:, 1], starts)
+    xmax, ymax = np.fmax.reduceat(b[:, 2], starts), np.fmax.reduceat(b[:, 3], starts)
+    size = np.maximum(xmax - xmin, ymax - ymin)
     # context: a square around the project, wide enough that a window of any usual aspect ratio
     # (up to 3:1) fitted to the project shows no clip edge
     half = 1.5 * size + CONTEXT_M
     cx, cy = (xmin + xmax) / 2.0, (ymin + ymax) / 2.0
-    margin = max(150.0, 0.25 * size)  # the view: the project and a margin of its surroundings
-    own = display_geometries([job.footprint, *(g for g, _, _ in job.overlaps), *routes])
-    shown = to_lonlat(np.concatenate([
-        np.asarray([shapely.box(cx - half, cy - half, cx + half, cy + half),
-                    shapely.box(xmin - margin, ymin - margin, xmax + margin, ymax + margin)], dtype=object), own]))
-    geojson = shapely.to_geojson(shown[2:]).tolist()
-    tolerance_m = max(DISPLAY_TOLERANCE_M, 2 * half / 4000.0)
-    tolerance_deg = tolerance_m / 111_000.0 if tolerance_m > DISPLAY_TOLERANCE_M else 0.0
+    margin = np.maximum(150.0, 0.25 * size)  # the view: the project and a margin of its surroundings
+    squares = shapely.box(cx - half, cy - half, cx + half, cy + half)
+    views = shapely.box(xmin - margin, ymin - margin, xmax + margin, ymax + margin)
+    own = [[job.footprint, *(g for g, _, _ in job.overlaps), *(g for _, g, _ in job.routes)] for job in jobs]
+    shown = to_lonlat(np.concatenate([squares, views, display_geometries([g for o in own for g in o])]))
+    n = len(jobs)
+    geojson = shapely.to_geojson(shown[2 * n:]).tolist()
+    tolerance_m = np.maximum(DISPLAY_TOLERANCE_M, 2 * half / 4000.0)
+    tolerance_deg = np.where(tolerance_m > DISPLAY_TOLERANCE_M, tolerance_m / 111_000.0, 0.0)
+    near = context.near_many(shapely.bounds(shown[:n]), tolerance_deg)
+    near_json = iter(shapely.to_geojson(np.asarray([g for found in near for g, _ in found], dtype=object)).tolist())
+    view_bounds = shapely.bounds(shown[n:2 * n]).tolist()
 
-    layers: list[str] = []
-    for k, found in context.near(tuple(shapely.bounds(shown[0]).tolist()), tolerance_deg):
-        kind = context.kinds[k]
-        text = shapely.to_geojson(np.asarray([g for g, _ in found], dtype=object)).tolist()
-        feats = [_feature(gj, context.properties[f]) for gj, (_, f) in zip(text, found)]
-        label = KINDS[kind].label_zh if kind in KINDS else kind
-        layers.append(_layer(label, KIND_STYLES.get(kind, {"color": "#555", "weight": 1, "fillOpacity": 0.2}), feats))
-    n_over = len(job.overlaps)
-    if n_over:
-        feats = [_feature(gj, _properties(rows, tip)) for gj, (_, rows, tip) in zip(geojson[1:1 + n_over], job.overlaps)]
-        layers.append(_layer("重叠部分", OVERLAP_STYLE, feats))
-    layers.append(_layer("项目范围", FOOTPRINT_STYLE,
-                         [_feature(geojson[0], _properties(job.footprint_popup, job.footprint_tooltip))]))
-    route_json = geojson[1 + n_over:]
-    for role, label in (("proposal", "原方案路径"), ("alternative", "避让替代路径")):
-        feats = [_feature(gj, _properties(rows, label)) for gj, (r, _, rows) in zip(route_json, job.routes) if r == role]
-        if feats:
-            layers.append(_layer(label, ROUTE_STYLES[role], feats))
-    view = [round(v, 7) for v in shapely.bounds(shown[1]).tolist()]
     source = tile_source(tiles)
-    data = ('{"layers":[' + ",".join(layers) + "]," + f'"bounds":{json.dumps(view)},'
-            f'"tiles":{json.dumps(source, ensure_ascii=False)},'
+    tail = (f'"tiles":{json.dumps(source, ensure_ascii=False)},'
             f'"banner":{json.dumps(SAMPLE_BANNER_TEXT if context.sample else None, ensure_ascii=False)}}}')
-    return environment().get_template("map.html.j2").render(
-        title=f"{job.project_id} 项目筛查地图", data=_script_safe(data),
-        inline=inline_assets() if inline else None, assets=f"../{ASSETS_DIR}")
+    head, middle, end = _page_parts(inline)
+    pages = []
+    offset = 0
+    for job, mine_n, found, view in zip(jobs, map(len, own), near, view_bounds):
+        mine = geojson[offset:offset + mine_n]
+        offset += mine_n
+        layers: list[str] = []
+        by_kind: dict[int, list[str]] = {}
+        for (_, f), geom_json in zip(found, near_json):
+            by_kind.setdefault(int(context.feature_kind[f]), []).append(_feature(geom_json, context.properties[f]))
+        for k in sorted(by_kind):
+            kind = context.kinds[k]
+            label = KINDS[kind].label_zh if kind in KINDS else kind
+            style = KIND_STYLES.get(kind, {"color": "#555", "weight": 1, "fillOpacity": 0.2})
+            layers.append(_layer(label, style, by_kind[k]))
+        n_over = len(job.overlaps)
+        if n_over:
+            feats = [_feature(gj, _properties(rows, tip))
+                     for gj, (_, rows, tip) in zip(mine[1:1 + n_over], job.overlaps)]
+            layers.append(_layer("重叠部分", OVERLAP_STYLE, feats))
+        layers.append(_layer("项目范围", FOOTPRINT_STYLE,
+                             [_feature(mine[0], _properties(job.footprint_popup, job.footprint_tooltip))]))
+        route_json = mine[1 + n_over:]
+        for role, label in (("proposal", "原方案路径"), ("alternative", "避让替代路径")):
+            feats = [_feature(gj, _properties(rows, label)) for gj, (r, _, rows) in zip(route_json, job.routes)
+                     if r == role]
+            if feats:
+                layers.append(_layer(label, ROUTE_STYLES[role], feats))
+        data = ('{"layers":[' + ",".join(layers) + "]," + f'"bounds":{json.dumps([round(v, 7) for v in view])},'
+                + tail)
+        pages.append(head + str(markupsafe.escape(f"{job.project_id} 项目筛查地图")) + middle + _script_safe(data)
+                     + end)
+    return pages

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import markupsafe
 
 from ..library.kinds import KINDS
 from ..rules import ASK
@@ -163,15 +164,30 @@ def _listing(value: Any) -> str:
     return str(value)
 
 
+class _Environment(jinja2.Environment):
+    """``a.b`` on a plain dict (every value a page shows comes from report.json) looks up the key first:
+    Jinja's default tries the attribute first, and the exception it raises for each value costs more than
+    rendering it.  Anything else, and a dict without the key (``f.get(...)``), as Jinja does."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of every page (templates compiled once per process, autoescape on)."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.PackageLoader("shgeo.outputs", "templates"),
         autoescape=True,
         undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,   # the templates are package data: no file check per page
     )
     env.filters.update(yes_no=_yes_no, ha=_ha, num=_num, pct=_pct, listing=_listing)
     env.globals.update(
@@ -180,7 +196,14 @@ def environment() -> jinja2.Environment:
         FLAG_ZH=FLAG_ZH, CRS_BASIS_ZH=CRS_BASIS_ZH, FIGURE_KINDS=FIGURE_KINDS,
         KIND_ZH={k: s.label_zh for k, s in KINDS.items()},
     )
+    # the style sheet of every page, rendered once
+    env.globals["STYLE"] = markupsafe.Markup(env.get_template("_style.html.j2").render())
     return env
+
+
+@lru_cache(maxsize=None)
+def _template(name: str) -> jinja2.Template:
+    return environment().get_template(name)
 
 
 _PROHIBITING = ("prohibited", "prohibited_in_principle")
@@ -282,8 +305,29 @@ def _by_kind(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"kind": k, **(by_kind[k] if isinstance(by_kind[k], dict) else {})} for k in kinds]
 
 
-def render_report(report: dict[str, Any]) -> str:
-    """The report.html text of one project, from its report.json dict."""
+def _layer_fragments(report: dict[str, Any], shared: dict[int, Any] | None) -> tuple[markupsafe.Markup, ...]:
+    """The parts of report.html made from ``layers`` and ``manifest`` alone (notes at the top, the table at
+    the end): rendered once for the reports of a run, which share one ``layers`` list (*shared*)."""
+    layers, manifest = report.get("layers") or [], report.get("manifest")
+    if shared is not None:
+        hit = shared.get(id(layers))
+        # the list itself is kept with its fragments, so that its id cannot be another's
+        if hit is not None and hit[0] is layers and hit[1] == manifest:
+            return hit[2]
+    fragments = tuple(markupsafe.Markup(_template(name).render(layers=layers, manifest=manifest))
+                      for name in ("_layer_notes.html.j2", "_layer_table.html.j2"))
+    if shared is not None:
+        if len(shared) >= 8:
+            shared.clear()
+        shared[id(layers)] = (layers, manifest, fragments)
+    return fragments
+
+
+def render_report(report: dict[str, Any], *, shared: dict[int, Any] | None = None) -> str:
+    """The report.html text of one project, from its report.json dict.
+
+    *shared*: a dict kept by the caller across the reports of one run (treated as values, not changed
+    in between): the layer table, the same in each, is then rendered once."""
     findings = report.get("findings") or []
     prohibiting = [f for f in findings if f.get("outcome") in _PROHIBITING]
     enriched = []
@@ -311,7 +355,8 @@ def render_report(report: dict[str, Any]) -> str:
         "by_kind": _by_kind(report),
         "contacts": [o for o in report.get("overlaps") or [] if "on_boundary" in (o.get("flags") or [])],
     }
-    return environment().get_template("report.html.j2").render(r=report, v=view)
+    notes, table = _layer_fragments(report, shared)
+    return _template("report.html.j2").render(r=report, v=view, layer_notes=notes, layer_table=table)
 
 
 def render_index(result: ScreenRecord, rows: list[dict[str, Any]], folders: dict[str, str], *,
@@ -320,7 +365,7 @@ def render_index(result: ScreenRecord, rows: list[dict[str, Any]], folders: dict
     *stale*: report folders of earlier runs moved aside (``folder``, ``project_id``, ``moved_to``)."""
     layers = [{"kind": s.kind, "edition": getattr(s, "edition", None), "sample": getattr(s, "sample", False)}
               for s in getattr(result.library, "sources", [])]
-    return environment().get_template("index.html.j2").render(
+    return _template("index.html.j2").render(
         rows=rows, folders=folders, as_of=result.as_of.isoformat(), sample=result.sample_data, layers=layers,
         counts={"all": len(rows), "ok": sum(r["status"] == "screened" for r in rows)}, stale=list(stale),
         xlsx=xlsx,
