@@ -150,39 +150,38 @@ class MapContext:
         rows, idx = self.tree.query(shapely.box(bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3]))
         order = np.lexsort((idx, rows))
         rows, idx = rows[order], idx[order]
-        cuts = np.searchsorted(rows, np.arange(len(bounds) + 1))
-        groups: list[np.ndarray] = []   # per (row, feature): its clipped pieces
-        group_row: list[int] = []
-        group_feature: list[int] = []
-        for r in np.flatnonzero(np.diff(cuts)).tolist():
-            west, south, east, north = bounds[r].tolist()
-            mine = idx[cuts[r]:cuts[r + 1]]
-            clipped = shapely.clip_by_rect(self.pieces[mine], west, south, east, north)
-            keep = ~shapely.is_empty(clipped)
-            features = self.piece_feature[mine[keep]]
-            clipped = clipped[keep]
-            order = np.argsort(features, kind="stable")
-            features, clipped = features[order], clipped[order]
-            starts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]]).tolist() if len(features) else []
-            for s, e in zip(starts, starts[1:] + [len(features)]):
-                groups.append(clipped[s:e])
-                group_row.append(r)
-                group_feature.append(int(features[s]))
-        if not groups:
+        cuts = np.searchsorted(rows, np.arange(len(bounds) + 1)).tolist()
+        clipped = np.empty(len(idx), dtype=object)
+        for r, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+            if b > a:
+                west, south, east, north = bounds[r].tolist()
+                clipped[a:b] = shapely.clip_by_rect(self.pieces[idx[a:b]], west, south, east, north)
+        keep = ~shapely.is_empty(clipped)
+        rows, idx, clipped = rows[keep], idx[keep], clipped[keep]
+        if len(rows) == 0:
             return out
-        geoms = np.asarray([g[0] if len(g) == 1 else _merge(g) for g in groups], dtype=object)
-        tolerance = np.asarray(tolerance_deg, dtype=float)[group_row]
+        # the pieces of each feature of each row, together (pieces in their order)
+        features = self.piece_feature[idx]
+        order = np.lexsort((idx, features, rows))
+        rows, features, clipped = rows[order], features[order], clipped[order]
+        starts = np.flatnonzero(np.r_[True, (rows[1:] != rows[:-1]) | (features[1:] != features[:-1])])
+        stops = np.r_[starts[1:], len(rows)]
+        geoms = clipped[starts]
+        for k in np.flatnonzero(stops - starts > 1).tolist():
+            geoms[k] = _merge(clipped[starts[k]:stops[k]])
+        tolerance = np.asarray(tolerance_deg, dtype=float)[rows[starts]]
         coarse = tolerance > 0
         if coarse.any():
             geoms[coarse] = shapely.simplify(geoms[coarse], tolerance[coarse], preserve_topology=True)
-        for r, f, geom in zip(group_row, group_feature, geoms.tolist()):
+        for r, f, geom in zip(rows[starts].tolist(), features[starts].tolist(), geoms.tolist()):
             out[r].append((geom, f))
         return out
 
 
 def _merge(pieces: np.ndarray) -> shapely.Geometry:
     """The pieces of one feature as one geometry (they tile it: a coverage union, else a full union)."""
-    if np.all(np.isin(shapely.get_type_id(pieces), (3, 6))):
+    types = shapely.get_type_id(pieces)
+    if ((types == 3) | (types == 6)).all():
         try:
             return shapely.coverage_union_all(pieces)
         except shapely.errors.GEOSException:
