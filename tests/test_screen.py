@@ -186,6 +186,26 @@ def test_geodataframe_input_and_attribute_precedence(library):
     assert result["A"].attributes["activity"] == "development"
 
 
+def test_frame_from_read_footprints_screens_like_its_file(sample, library):
+    """read_footprints → screen() is the notebook's way: same ids, same outcomes as screening the file."""
+    from shgeo.inputs.footprints import read_footprints
+
+    gpkg = SAMPLE_PROJECTS / "sample_projects.gpkg"
+    frame = read_footprints(gpkg)
+    assert "footprint_id" in frame.columns
+    result = screen(frame, library, as_of=AS_OF)
+    assert set(result.ids) == set(frame["项目编号"]) and set(result.ids) <= set(sample.ids)
+    assert {p.project_id: p.overall for p in result} == {pid: sample[pid].overall for pid in result.ids}
+
+
+def test_own_footprint_id_column_is_kept_aside_when_another_column_holds_the_ids(library):
+    gdf = _frame()
+    gdf["footprint_id"] = ["x1", "x2"]
+    gdf["project_id"] = ["P1", "P2"]
+    result = screen(gdf, library, as_of=AS_OF)
+    assert result.ids == ["P1", "P2"]
+
+
 def test_geodataframe_without_crs_is_refused(library):
     gdf = _frame().set_crs(None, allow_override=True)
     with pytest.raises(CRSError):

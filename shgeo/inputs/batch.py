@@ -65,7 +65,13 @@ def prepare_frame(gdf: gpd.GeoDataFrame, crs: object, id_field: str | None) -> g
             if "footprint_id" in gdf.columns:
                 gdf = gdf.rename(columns={"footprint_id": "footprint_id_source"})
     if id_col is not None and id_col != "footprint_id":
-        gdf.insert(0, "footprint_id", gdf[id_col].map(id_text))
+        ids = gdf[id_col].map(id_text)
+        if "footprint_id" in gdf.columns:  # e.g. a frame from read_footprints: its ids are these, or kept aside
+            if gdf["footprint_id"].map(id_text).equals(ids):
+                gdf = gdf.drop(columns="footprint_id")
+            else:
+                gdf = gdf.rename(columns={"footprint_id": "footprint_id_source"})
+        gdf.insert(0, "footprint_id", ids)
     elif id_col is None:
         unique = id_problem(pd.Series(index_ids, dtype=object)) is None
         gdf.insert(0, "footprint_id", index_ids if unique else [str(i) for i in range(1, len(gdf) + 1)])

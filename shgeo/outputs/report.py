@@ -65,24 +65,55 @@ def json_text(value: Any) -> str | None:
     return str(value)
 
 
+def _json_default(value: Any) -> Any:
+    """json.dumps' fallback in :func:`_jsonable`: what the C encoder does not know, made plain (no NaN check:
+    a NaN it returns makes the encoder refuse, and :func:`_plain` takes over)."""
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
 def _jsonable(value: Any) -> Any:
-    """Make numpy/pandas scalars, sets and paths JSON-ready (recursively)."""
+    """Make numpy/pandas scalars, sets and paths JSON-ready (recursively); NaN and infinities become None.
+
+    The C encoder does it in one pass (the common case: plain text, numbers, lists and dicts with text
+    keys); anything it refuses (NaN, keys that are not text, unknown types) goes the slow way."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        try:
+            if all(type(k) is str for k in (value if kind is dict else ())):
+                return json.loads(json.dumps(value, default=_json_default, allow_nan=False, ensure_ascii=False))
+        except (TypeError, ValueError):
+            pass
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """:func:`_jsonable`, value by value."""
     kind = type(value)
     if kind is str or kind is bool or kind is int or value is None:
         return value
     if kind is float:
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
+        return [_plain(v) for v in value]
     if isinstance(value, Path):
         return str(value)
     if hasattr(value, "item") and callable(value.item) and not isinstance(value, (str, bytes)):
         try:
-            return value.item()
+            item = value.item()
         except (ValueError, TypeError):
             pass
+        else:
+            return item if item is value else _plain(item)  # a numpy NaN or infinity is one too
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):

@@ -55,7 +55,7 @@ from tqdm.auto import tqdm
 from .assets import write_assets
 from .display import check_tiles
 from .folder import OUTPUT_FILES, STALE_DIR, TEMP_MARK, atomic_write, claim_output_folder, unique_names
-from .map_page import MapContext, MapJob, map_job, render_map_page
+from .map_page import MapContext, MapJob, map_job, render_map_page, render_map_pages
 from .report import report_json
 from .report_html import render_index, render_report
 from .summary import summary_csv, summary_gpkg, summary_rows, summary_xlsx
@@ -159,14 +159,29 @@ def _init_worker(context: MapContext, parent: int | None) -> None:
     logging.getLogger("shgeo").setLevel(logging.WARNING)
 
 
-def _render(report: dict[str, Any], job: MapJob, context: MapContext, tiles: str | None,
-            inline: bool) -> dict[str, bytes]:
-    """The three files of one project, in the order they are written."""
-    return {
-        "map.html": render_map_page(job, context, tiles=tiles, inline=inline).encode("utf-8"),
-        "report.html": render_report(report).encode("utf-8"),
-        "report.json": report_json(report).encode("utf-8"),
-    }
+def _render_many(jobs: list[tuple[str, str, dict[str, Any], MapJob]], context: MapContext, tiles: str | None,
+                 inline: bool) -> list[tuple[str, str, dict[str, bytes] | str]]:
+    """The three files of each project of *jobs* ``(project_id, folder, report, map job)``, in the order they
+    are written; or why not (one bad project does not sink the others).  The map pages of the chunk are
+    drawn together and the layer table of report.html, the same in each, once."""
+    try:
+        pages: list[str] | None = render_map_pages([job for *_, job in jobs], context, tiles=tiles, inline=inline)
+    except Exception:  # noqa: BLE001 - drawn one by one below, so that the failing one is named
+        pages = None
+    shared: dict[int, Any] = {}
+    done: list[tuple[str, str, dict[str, bytes] | str]] = []
+    for i, (pid, folder, report, job) in enumerate(jobs):
+        try:
+            page = pages[i] if pages is not None else render_map_page(job, context, tiles=tiles, inline=inline)
+            done.append((pid, folder, {
+                "map.html": page.encode("utf-8"),
+                "report.html": render_report(report, shared=shared).encode("utf-8"),
+                "report.json": report_json(report).encode("utf-8"),
+            }))
+        except Exception as exc:  # noqa: BLE001 - one bad project is reported, the rest go on
+            log.exception("project %s: writing the outputs failed", pid)
+            done.append((pid, folder, f"writing the outputs failed: {exc}"))
+    return done
 
 
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
@@ -189,13 +204,17 @@ def _write_chunk(out: str, jobs: list[tuple[str, str, dict[str, Any], MapJob]], 
                  inline: bool, context: MapContext | None = None) -> list[tuple[str, str | None]]:
     """Render and write the projects of *jobs* ``(project_id, folder, report, map job)``; (id, error or None)."""
     ctx = context if context is not None else _WORKER_CONTEXT
-    done = []
-    for pid, folder, report, job in jobs:
+    assert ctx is not None, "a worker without its map context"
+    done: list[tuple[str, str | None]] = []
+    for pid, folder, files in _render_many(jobs, ctx, tiles, inline):
+        if isinstance(files, str):
+            done.append((pid, files))
+            continue
         try:
-            _write_files(Path(out) / folder, _render(report, job, ctx, tiles, inline))
+            _write_files(Path(out) / folder, files)
             done.append((pid, None))
-        except Exception as exc:  # noqa: BLE001 - one bad project is reported, the rest go on
-            log.exception("project %s: writing the outputs failed", pid)
+        except OSError as exc:
+            log.error("project %s: writing the outputs failed: %s", pid, exc)
             done.append((pid, f"writing the outputs failed: {exc}"))
     return done
 
@@ -203,13 +222,7 @@ def _write_chunk(out: str, jobs: list[tuple[str, str, dict[str, Any], MapJob]], 
 def render_chunk(jobs: list[tuple[str, str, dict[str, Any], MapJob]], context: MapContext, tiles: str | None,
                  inline: bool) -> list[tuple[str, str, dict[str, bytes] | str]]:
     """Render (not write) the projects of *jobs*: ``(project_id, folder, files or error)`` (dask workers)."""
-    done = []
-    for pid, folder, report, job in jobs:
-        try:
-            done.append((pid, folder, _render(report, job, context, tiles, inline)))
-        except Exception as exc:  # noqa: BLE001
-            done.append((pid, folder, f"writing the outputs failed: {exc}"))
-    return done
+    return _render_many(jobs, context, tiles, inline)
 
 
 # --------------------------------------------------------------------------- the folder
