@@ -54,7 +54,7 @@ from tqdm.auto import tqdm
 
 from .assets import write_assets
 from .display import check_tiles
-from .folder import OUTPUT_FILES, STALE_DIR, TEMP_MARK, atomic_write, claim_output_folder, unique_names
+from .folder import LOCK_FILE, OUTPUT_FILES, STALE_DIR, TEMP_MARK, atomic_write, claim_output_folder, unique_names
 from .map_page import MapContext, MapJob, map_job, render_map_page, render_map_pages
 from .report import report_json
 from .report_html import render_index, render_report
@@ -221,8 +221,24 @@ def _write_chunk(out: str, jobs: list[tuple[str, str, dict[str, Any], MapJob]], 
 
 def render_chunk(jobs: list[tuple[str, str, dict[str, Any], MapJob]], context: MapContext, tiles: str | None,
                  inline: bool) -> list[tuple[str, str, dict[str, bytes] | str]]:
-    """Render (not write) the projects of *jobs*: ``(project_id, folder, files or error)`` (dask workers)."""
+    """Render (not write) the projects of *jobs*: ``(project_id, folder, files or error)``."""
     return _render_many(jobs, context, tiles, inline)
+
+
+def write_or_render_chunk(out: str, token: str, jobs: list[tuple[str, str, dict[str, Any], MapJob]],
+                          context: MapContext, tiles: str | None, inline: bool
+                          ) -> list[tuple[str, str, dict[str, bytes] | str | None]]:
+    """On a dask worker: write the projects of *jobs* into *out* when the worker sees the run's folder (the
+    same machine, or a shared file system: its lock file reads *token*), then ``(project_id, folder, None or
+    error)``; else render them for the caller to write (:func:`render_chunk`)."""
+    try:
+        sees = (Path(out) / LOCK_FILE).read_text(encoding="utf-8") == token
+    except OSError:
+        sees = False
+    if not sees:
+        return list(render_chunk(jobs, context, tiles, inline))
+    folders = {pid: folder for pid, folder, _, _ in jobs}
+    return [(pid, folders[pid], error) for pid, error in _write_chunk(out, jobs, tiles, inline, context)]
 
 
 # --------------------------------------------------------------------------- the folder
@@ -281,22 +297,28 @@ def _write_local(out: Path, todo: list[tuple[ProjectRecord, str]], context: MapC
 
 def _write_on_client(out: Path, todo: list[tuple[ProjectRecord, str]], context: MapContext, key_of: Any,
                      tiles: str | None, inline: bool, client: Any, bar: Any) -> dict[str, str | None]:
+    """Render on the workers of a dask *client*; workers that see *out* write there themselves (no copy of the
+    pages back to this process), the others send the pages here to be written."""
     from distributed import as_completed
 
+    try:
+        token = (out / LOCK_FILE).read_text(encoding="utf-8")
+    except OSError:
+        token = ""
     shared = client.scatter(context, broadcast=True, hash=False)
-    futures = [client.submit(render_chunk, chunk, shared, tiles, inline, pure=False)
+    futures = [client.submit(write_or_render_chunk, str(out), token, chunk, shared, tiles, inline, pure=False)
                for chunk in _chunks(list(_jobs(todo, key_of)), _CHUNK)]
     results: dict[str, str | None] = {}
     for future in as_completed(futures):
         for pid, folder, files in future.result():
-            if isinstance(files, str):
-                results[pid] = files
-                continue
-            try:
-                _write_files(out / folder, files)
-                results[pid] = None
-            except OSError as exc:
-                results[pid] = f"writing the outputs failed: {exc}"
+            if files is None or isinstance(files, str):
+                results[pid] = files  # written by the worker, or why not
+            else:
+                try:
+                    _write_files(out / folder, files)
+                    results[pid] = None
+                except OSError as exc:
+                    results[pid] = f"writing the outputs failed: {exc}"
             bar.update(1)
     return results
 

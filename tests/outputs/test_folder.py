@@ -143,3 +143,27 @@ def test_many_projects_are_written_by_worker_processes_like_one_by_one(tmp_path,
             a = (tmp_path / "two" / pid / name).read_bytes()
             b = (tmp_path / "one" / pid / name).read_bytes()
             assert a == b, (pid, name)
+
+
+def test_a_cluster_worker_writes_only_into_the_folder_it_sees(tmp_path, library):
+    """A dask worker that sees the run's folder (its lock file reads the run's token) writes the project files
+    itself; one that does not (another machine) renders them for the caller to write. Same bytes either way."""
+    from shgeo.outputs.folder import LOCK_FILE
+    from shgeo.outputs.map_page import MapContext, map_job
+    from shgeo.outputs.writer import write_or_render_chunk
+
+    result = _projects(["A", "B", "C"], library)
+    jobs = [(p.project_id, p.project_id, p.report, map_job(p)) for p in result]
+    context = MapContext(result.library)
+    out = tmp_path / "out"
+    with claim_output_folder(out):
+        token = (out / LOCK_FILE).read_text(encoding="utf-8")
+        elsewhere = write_or_render_chunk(str(out), "pid 1, started elsewhere\n", jobs, context, None, False)
+        assert [pid for pid, _, _ in elsewhere] == ["A", "B", "C"]
+        assert all(isinstance(files, dict) for _, _, files in elsewhere)
+        assert not any((out / pid).exists() for pid in "ABC")
+        here = write_or_render_chunk(str(out), token, jobs, context, None, False)
+        assert [(pid, files) for pid, _, files in here] == [("A", None), ("B", None), ("C", None)]
+        for pid, folder, files in elsewhere:
+            for name, data in files.items():
+                assert (out / folder / name).read_bytes() == data, (pid, name)
