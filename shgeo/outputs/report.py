@@ -228,10 +228,27 @@ def build_report(project: ProjectRecord, result: ScreenRecord, context: dict[str
     return report
 
 
-def report_json(report: dict[str, Any]) -> str:
-    """The text of report.json: one top-level key per line (values compact, UTF-8 text unescaped)."""
-    lines = [f"  {json.dumps(str(k), ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
-             for k, v in report.items()]
+#: report.json keys whose value is one object shared by the reports of a run
+_RUN_KEYS: Final = ("layers", "manifest")
+
+
+def report_json(report: dict[str, Any], *, shared: dict[int, Any] | None = None) -> str:
+    """The text of report.json: one top-level key per line (values compact, UTF-8 text unescaped).
+
+    *shared*: a dict kept by the caller across the reports of one run (treated as values, not changed in
+    between): the layer list, the same object in each, is then serialised once."""
+    lines = []
+    for k, v in report.items():
+        if shared is not None and k in _RUN_KEYS:
+            hit = shared.get(id(v))
+            if hit is None or hit[0] is not v:  # the value is kept with its text: its id cannot be another's
+                if len(shared) >= 16:
+                    shared.clear()
+                hit = shared[id(v)] = (v, json.dumps(v, ensure_ascii=False))
+            text = hit[1]
+        else:
+            text = json.dumps(v, ensure_ascii=False)
+        lines.append(f"  {json.dumps(str(k), ensure_ascii=False)}: {text}")
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 

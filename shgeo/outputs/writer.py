@@ -168,15 +168,16 @@ def _render_many(jobs: list[tuple[str, str, dict[str, Any], MapJob]], context: M
         pages: list[str] | None = render_map_pages([job for *_, job in jobs], context, tiles=tiles, inline=inline)
     except Exception:  # noqa: BLE001 - drawn one by one below, so that the failing one is named
         pages = None
-    shared: dict[int, Any] = {}
+    shared_html: dict[int, Any] = {}
+    shared_json: dict[int, Any] = {}
     done: list[tuple[str, str, dict[str, bytes] | str]] = []
     for i, (pid, folder, report, job) in enumerate(jobs):
         try:
             page = pages[i] if pages is not None else render_map_page(job, context, tiles=tiles, inline=inline)
             done.append((pid, folder, {
                 "map.html": page.encode("utf-8"),
-                "report.html": render_report(report, shared=shared).encode("utf-8"),
-                "report.json": report_json(report).encode("utf-8"),
+                "report.html": render_report(report, shared=shared_html).encode("utf-8"),
+                "report.json": report_json(report, shared=shared_json).encode("utf-8"),
             }))
         except Exception as exc:  # noqa: BLE001 - one bad project is reported, the rest go on
             log.exception("project %s: writing the outputs failed", pid)
@@ -329,11 +330,12 @@ def _move_stale(out: Path, current: set[str]) -> dict[str, str]:
     Returns every folder now in ``_stale/`` (name → path relative to *out*).
     """
     stale_root = out / STALE_DIR
-    for path in sorted(out.iterdir()):
-        name = path.name
-        if (not path.is_dir() or path.is_symlink() or name.startswith(".") or name in OUTPUT_FILES
-                or name.lower() in current):
-            continue
+    with os.scandir(out) as entries:  # the file type comes with the listing: no stat per report folder
+        others = sorted(e.name for e in entries
+                        if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+                        and e.name not in OUTPUT_FILES and e.name.lower() not in current)
+    for name in others:
+        path = out / name
         if not any((path / f).is_file() for f in PROJECT_FILES):
             continue  # not a report folder: left alone
         target = stale_root / name
