@@ -31,6 +31,7 @@ import io
 import logging
 import math
 import re
+from functools import lru_cache
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -154,7 +155,12 @@ _CN_DIGITS: Final = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
 
 
 def _norm(name: object) -> str:
-    text = str(name).strip().lower()
+    return _norm_text(str(name))
+
+
+@lru_cache(maxsize=4096)  # field names: the same few, once per project
+def _norm_text(text: str) -> str:
+    text = text.strip().lower()
     text = re.sub(r"[\s_\-]+", "", text)
     text = text.rstrip("?？")
     for prefix in ("是否", "涉及"):
