@@ -31,11 +31,14 @@ the same asset mode is not rewritten on a re-run unless ``force``.
 
 Reports and maps are rendered in worker processes when there are many
 (``processes``; the library's layers are prepared for display once and sent
-once to each worker), or on the workers of a dask ``client``.
+once to each worker; forked workers build each project's report from the
+records they inherit, given only its position), or on the workers of a dask
+``client``.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -250,11 +253,34 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
+def _job(project: ProjectRecord, folder: str, key_of: Any) -> tuple[str, str, dict[str, Any], MapJob]:
+    report = dict(project.report or {})
+    report["_outputs"] = key_of(folder)
+    return project.project_id, folder, report, map_job(project)
+
+
 def _jobs(todo: list[tuple[ProjectRecord, str]], key_of: Any) -> Iterator[tuple[str, str, dict[str, Any], MapJob]]:
     for project, folder in todo:
-        report = dict(project.report or {})
-        report["_outputs"] = key_of(folder)
-        yield project.project_id, folder, report, map_job(project)
+        yield _job(project, folder, key_of)
+
+
+#: the parent's projects to write and its ``key_of``, set before the worker processes are forked: a forked worker
+#: builds the report content and map job of the projects it is given by position (nothing is sent but two numbers)
+_FORKED_TODO: tuple[list[tuple[ProjectRecord, str]], Any] | None = None
+
+
+def _write_range(out: str, start: int, stop: int, tiles: str | None, inline: bool) -> list[tuple[str, str | None]]:
+    """In a forked worker: build, render and write the projects ``start:stop`` of the parent's to-do list."""
+    assert _FORKED_TODO is not None, "a worker that was not forked from the run"
+    todo, key_of = _FORKED_TODO
+    jobs, done = [], []
+    for project, folder in todo[start:stop]:
+        try:
+            jobs.append(_job(project, folder, key_of))
+        except Exception as exc:  # noqa: BLE001 - one bad project is reported, the rest go on
+            log.exception("project %s: writing the outputs failed", project.project_id)
+            done.append((project.project_id, f"writing the outputs failed: {exc}"))
+    return done + _write_chunk(out, jobs, tiles, inline)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -279,20 +305,36 @@ def _write_local(out: Path, todo: list[tuple[ProjectRecord, str]], context: MapC
         return results
     method = _pool_context()
     forked = method.get_start_method() == "fork"  # else the workers' parent is a fork server
-    with ProcessPoolExecutor(max_workers=processes, mp_context=method, initializer=_init_worker,
-                             initargs=(context, os.getpid() if forked else None)) as pool:
-        pending: dict[Future, int] = {}
-        chunks = iter(lambda: [job for _, job in zip(range(_CHUNK), jobs)], [])
-        for chunk in chunks:
-            pending[pool.submit(_write_chunk, str(out), chunk, tiles, inline)] = len(chunk)
-            if len(pending) >= 3 * processes:  # a bounded number in flight: memory stays flat
+    global _FORKED_TODO
+    if forked:
+        _FORKED_TODO = (todo, key_of)  # inherited by the workers, forked at the first submit below
+        gc.freeze()  # the workers' garbage collector leaves the inherited objects (and their pages) alone
+    try:
+        with ProcessPoolExecutor(max_workers=processes, mp_context=method, initializer=_init_worker,
+                                 initargs=(context, os.getpid() if forked else None)) as pool:
+            pending: dict[Future, int] = {}
+            if forked:
+                for start in range(0, len(todo), _CHUNK):
+                    stop = min(start + _CHUNK, len(todo))
+                    pending[pool.submit(_write_range, str(out), start, stop, tiles, inline)] = stop - start
+            else:
+                chunks = iter(lambda: [job for _, job in zip(range(_CHUNK), jobs)], [])
+                for chunk in chunks:
+                    pending[pool.submit(_write_chunk, str(out), chunk, tiles, inline)] = len(chunk)
+                    if len(pending) >= 3 * processes:  # a bounded number in flight: memory stays flat
+                        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in finished:
+                            results.update(fut.result())
+                            bar.update(pending.pop(fut))
+            while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     results.update(fut.result())
                     bar.update(pending.pop(fut))
-        for fut in list(pending):
-            results.update(fut.result())
-            bar.update(pending.pop(fut))
+    finally:
+        _FORKED_TODO = None
+        if forked:
+            gc.unfreeze()
     return results
 
 

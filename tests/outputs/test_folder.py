@@ -132,13 +132,20 @@ def test_reports_record_how_their_maps_were_made(tmp_path, library):
     assert "_assets" not in page and 'version="1.9.4"' in page
 
 
-def test_many_projects_are_written_by_worker_processes_like_one_by_one(tmp_path, library):
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_many_projects_are_written_by_worker_processes_like_one_by_one(tmp_path, library, monkeypatch, method):
+    """Forked workers build each report from the records they inherit; others are sent the built reports."""
+    import shgeo.outputs.writer as writer
+
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {method} start method here")
+    monkeypatch.setattr(writer, "_pool_context", lambda: multiprocessing.get_context(method))
     ids = [f"P{k:03d}" for k in range(220)]
     result = _projects(ids, library)
     parallel = save_outputs(result, tmp_path / "two", processes=2)
     serial = save_outputs(result, tmp_path / "one", processes=1)
     assert sorted(parallel.written) == sorted(serial.written) == ids
-    for pid in ("P000", "P219"):
+    for pid in ids:
         for name in ("report.json", "report.html", "map.html"):
             a = (tmp_path / "two" / pid / name).read_bytes()
             b = (tmp_path / "one" / pid / name).read_bytes()
