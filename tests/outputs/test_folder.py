@@ -174,3 +174,31 @@ def test_a_cluster_worker_writes_only_into_the_folder_it_sees(tmp_path, library)
         for pid, folder, files in elsewhere:
             for name, data in files.items():
                 assert (out / folder / name).read_bytes() == data, (pid, name)
+
+
+def test_a_map_that_cannot_be_drawn_fails_only_its_project(tmp_path, library, monkeypatch):
+    """The pages of a chunk are drawn together; when that fails they are drawn one by one, and only the
+    project whose map cannot be drawn fails (named in summary.csv), its chunk-mates are written."""
+    import shgeo.outputs.writer as writer
+
+    draw_one = writer.render_map_page
+
+    def broken_chunk(jobs, *args, **kwargs):
+        raise ValueError("chunk")
+
+    def broken_b(job, *args, **kwargs):
+        if job.project_id == "B":
+            raise ValueError("cannot draw B")
+        return draw_one(job, *args, **kwargs)
+
+    monkeypatch.setattr(writer, "render_map_pages", broken_chunk)
+    monkeypatch.setattr(writer, "render_map_page", broken_b)
+    result = _projects(["A", "B", "C"], library)
+    saved = save_outputs(result, tmp_path / "out", processes=1)
+    assert sorted(saved.written) == ["A", "C"] and list(saved.failed) == ["B"]
+    assert "cannot draw B" in saved.failed["B"]
+    assert not (tmp_path / "out" / "B" / "report.json").exists()
+    assert (tmp_path / "out" / "C" / "map.html").is_file()
+    rows = {r["project_id"]: r for r in csv.DictReader((tmp_path / "out" / "summary.csv").read_text("utf-8-sig")
+                                                       .splitlines())}
+    assert set(rows) == {"A", "B", "C"}
