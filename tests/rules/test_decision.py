@@ -356,3 +356,25 @@ def test_names_from_a_layer_library_are_taken_as_the_layers_give_them():
     assert finding["outcome"] == "notify_only" and "市绿化市容部门" in finding["consult"]
     with pytest.raises(QueryError):   # zones and village codes are checked either way
         route({"spatial": {"water_source_l1": ["淀山湖"]}}, as_of=DAY, check_names=False)
+
+
+@pytest.mark.parametrize("project, message", [
+    ({"new_overhead_line": "是"}, "project.new_overhead_line: expected true, false or null, got str '是'"),
+    ({"activity": [1]}, 'project.activity: expected 1-9, "development" or "other", got list [1]'),
+    ({"activity": True}, 'project.activity: expected 1-9, "development" or "other", got bool True'),
+    ({"activity": 3.0}, 'project.activity: expected 1-9, "development" or "other", got float 3.0'),
+    ({"activity": 10**30}, "project.activity: expected one of 1, 2, 3, 4, 5, 6, 7, 8, 9, development, other, "
+                           "got 1000000000000000000000000000000"),
+    ({"works": "build"}, "project.works: expected one of new, rebuild, expand, upgrade, none, got str 'build'"),
+    ({"works": 5}, "project.works: expected one of new, rebuild, expand, upgrade, none, got int 5"),
+])
+def test_wrong_values_are_named_with_their_type_and_the_values_the_key_takes(project, message):
+    """The decision interface refuses a value outside a key's type or closed set with one line that names the
+    key, what it takes and what it got (exit 2 in ``shgeo route``); never a traceback."""
+    with pytest.raises(QueryError) as err:
+        validate_query({"spatial": {}, "project": project})
+    assert str(err.value) == message
+
+
+def test_activity_as_text_with_spaces_is_read():
+    assert validate_query({"spatial": {}, "project": {"activity": " 3 "}})["project"]["activity"] == "3"
