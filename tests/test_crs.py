@@ -108,3 +108,33 @@ def test_wrong_gauss_kruger_zone_is_named():
     lon, lat = pyproj.Transformer.from_crs(4528, 4490, always_xy=True).transform(x - 1_000_000, y)
     with pytest.raises(ExtentError, match="Gauss-Kr"):
         check_in_shanghai(np.array([lon]), np.array([lat]), source_crs=pyproj.CRS.from_epsg(4528))
+
+
+@pytest.mark.parametrize("lon, lat, epsg, cause", [
+    ([np.inf], [np.inf], None, "projected coordinates (metres) were read as degrees: declare the file's projected CRS"),
+    ([121.5], [3.4e6], None, "projected coordinates (metres) were read as degrees: declare the file's projected CRS"),
+    ([31.2], [121.5], None,
+     "latitude and longitude look swapped (axis order): swap the columns or declare the axis order"),
+    ([118.0], [31.2], 4549,
+     "the file's coordinates do not fit CGCS2000 / 3-degree Gauss-Kruger CM 120E: probably the wrong Gauss-Krüger "
+     "zone (Shanghai is in 3° zones 40/41, CM 120°E/123°E, EPSG:4528/4529 with zone prefix or 4549/4550 without)"),
+    ([118.0], [31.2], 32651, "the coordinates do not fit WGS 84 / UTM zone 51N: check the declared CRS"),
+    ([120.0], [31.2], None, "the footprint is near Shanghai but outside its extent"),
+    ([10.0], [50.0], None, "the coordinates are elsewhere on Earth: check the declared CRS"),
+])
+def test_each_likely_cause_is_named_in_full(lon, lat, epsg, cause):
+    """The extent error ends with the one likely cause, word for word (a user acts on it)."""
+    crs = pyproj.CRS.from_epsg(epsg) if epsg else None
+    with pytest.raises(ExtentError) as err:
+        check_in_shanghai(np.array(lon), np.array(lat), source_crs=crs)
+    assert str(err.value).endswith(" — " + cause)
+    assert "expected lon 120.85–122.95, lat 30.6–31.9" in str(err.value)
+
+
+def test_unknown_crs_names_the_file_and_the_accepted_forms():
+    with pytest.raises(CRSError) as err:
+        parse_crs("EPSG:99999999", path="projects/a.shp")
+    text = str(err.value)
+    assert "projects/a.shp" in text and "unknown CRS 'EPSG:99999999'" in text
+    assert err.value.hint == ("give an EPSG code (4326, 4490, 4513–4554 …), a WKT/PROJ string, "
+                              "or 'gcj02' / 'bd09' for web-map coordinates")
