@@ -118,6 +118,9 @@ def test_wrong_gauss_kruger_zone_is_named():
     ([118.0], [31.2], 4549,
      "the file's coordinates do not fit CGCS2000 / 3-degree Gauss-Kruger CM 120E: probably the wrong Gauss-Krüger "
      "zone (Shanghai is in 3° zones 40/41, CM 120°E/123°E, EPSG:4528/4529 with zone prefix or 4549/4550 without)"),
+    ([118.0], [31.2], 4499,
+     "the file's coordinates do not fit CGCS2000 / Gauss-Kruger zone 21: probably the wrong Gauss-Krüger "
+     "zone (Shanghai is in 3° zones 40/41, CM 120°E/123°E, EPSG:4528/4529 with zone prefix or 4549/4550 without)"),
     ([118.0], [31.2], 32651, "the coordinates do not fit WGS 84 / UTM zone 51N: check the declared CRS"),
     ([120.0], [31.2], None, "the footprint is near Shanghai but outside its extent"),
     ([10.0], [50.0], None, "the coordinates are elsewhere on Earth: check the declared CRS"),

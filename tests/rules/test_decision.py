@@ -376,5 +376,11 @@ def test_wrong_values_are_named_with_their_type_and_the_values_the_key_takes(pro
     assert str(err.value) == message
 
 
+def test_long_values_are_cut_to_60_characters_in_messages():
+    with pytest.raises(QueryError) as err:
+        validate_query({"spatial": {}, "project": {"works": "x" * 100}})
+    assert str(err.value).endswith("got str '" + "x" * 56 + "...")
+
+
 def test_activity_as_text_with_spaces_is_read():
     assert validate_query({"spatial": {}, "project": {"activity": " 3 "}})["project"]["activity"] == "3"
