@@ -141,3 +141,25 @@ def test_unknown_crs_names_the_file_and_the_accepted_forms():
     assert "projects/a.shp" in text and "unknown CRS 'EPSG:99999999'" in text
     assert err.value.hint == ("give an EPSG code (4326, 4490, 4513–4554 …), a WKT/PROJ string, "
                               "or 'gcj02' / 'bd09' for web-map coordinates")
+
+
+def _cause(lon: float, lat: float) -> str:
+    with pytest.raises(ExtentError) as err:
+        check_in_shanghai(np.array([lon]), np.array([lat]))
+    return str(err.value).rsplit(" — ", 1)[1]
+
+
+SWAPPED = "latitude and longitude look swapped (axis order): swap the columns or declare the axis order"
+
+
+def test_swapped_axes_are_told_up_to_the_margin_and_not_beyond():
+    """Swapped means: the latitudes hold Shanghai's longitudes and the longitudes its latitudes, both within the
+    extent plus its margin (edges included); one of the two alone is not a swap."""
+    west, south, east, north = SHANGHAI_BOUNDS
+    m = SHANGHAI_MARGIN_DEG
+    for lat_holding_lon in (west - m, west - m + 0.1, east + m):
+        for lon_holding_lat in (south - m, south - m + 0.1, north + m):
+            assert _cause(lon_holding_lat, lat_holding_lon) == SWAPPED, (lon_holding_lat, lat_holding_lon)
+    for lon, lat in ((south - m - 1e-6, west), (north + m + 1e-6, west), (south, west - m - 1e-6),
+                     (south, east + m + 1e-6), (31.0, 50.0), (10.0, 121.5)):
+        assert _cause(lon, lat) != SWAPPED, (lon, lat)
