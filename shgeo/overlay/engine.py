@@ -34,8 +34,8 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
 5. **Per feature.**  Pair measures are summed per (footprint, feature).  The
    overlap geometry is the footprint itself when the feature covers all of it,
    the pair piece when one piece holds the overlap, else the union of the pair
-   pieces, dissolved on first access of :attr:`OverlayResult.hits` (measures
-   never depend on it).  Touching along an edge or at a point (area 0 /
+   pieces, dissolved on the worker thread (measures never depend on it; the
+   pieces are not kept).  Touching along an edge or at a point (area 0 /
    length 0 / interiors disjoint) is not a hit; it is a near miss at
    distance 0, flagged ``on_boundary``.  Small overlaps
    (< ``sliver_area_m2``, < ``sliver_length_m`` for lines, or a strip thinner
@@ -92,8 +92,14 @@ __all__ = ["overlay"]
 
 log = logging.getLogger(__name__)
 
-#: Footprints per chunk: small enough to bound memory, large enough that the per-call overhead vanishes.
+#: Footprints per chunk at most: small enough to bound memory, large enough that the per-call overhead vanishes.
 _CHUNK: Final = 4096
+#: ... and at least (below this the per-chunk tree queries and array set-up start to show).
+_MIN_CHUNK: Final = 256
+#: Chunks per worker thread, when the footprints are few: footprints differ in cost by orders of magnitude
+#: (a 30 km buffered line against a point), so many small chunks, taken in turn, keep every thread busy
+#: to the end instead of one thread finishing a heavy chunk alone.
+_CHUNKS_PER_WORKER: Final = 8
 
 _EDGE_POINTS: Final = 65
 _LOCAL = threading.local()
@@ -257,7 +263,8 @@ def overlay(
                          line_width_m, point_radius_m, float(extent_tolerance_m))
     n = len(geoms)
     workers = threads if threads is not None else min(2, os.cpu_count() or 1)
-    bounds = list(range(0, n, _CHUNK)) + [n]
+    size = _chunk_size(n, int(workers))
+    bounds = list(range(0, n, size)) + [n]
     slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
     workers = max(1, min(int(workers), max(1, len(slices))))
 
@@ -276,8 +283,15 @@ def overlay(
     with lay.lock:
         parts = _run_chunks(chunk, lay, slices, workers)
     _refuse_outside(parts, ids, lay, source)
-    return OverlayResult.from_parts(ids, parts, lay, threads=workers, options=opt,
+    return OverlayResult.from_parts(ids, parts, lay, options=opt,
                                     repairs=dict(footprints.attrs.get("repairs", {})), source=source)
+
+
+def _chunk_size(n: int, workers: int) -> int:
+    """Footprints per chunk for *n* footprints on *workers* threads."""
+    if workers <= 1:
+        return _CHUNK
+    return max(_MIN_CHUNK, min(_CHUNK, -(-n // (workers * _CHUNKS_PER_WORKER))))
 
 
 def _refuse_outside(parts: list[dict], ids: np.ndarray, lay: PreparedLayers, source: Any) -> None:

@@ -39,6 +39,10 @@ _SMALL_FEATURE: Final = 1024
 #: Flag set on a near miss at distance 0: the footprint touches the feature without entering it.
 ON_BOUNDARY: Final = "on_boundary"
 
+# one string object per value, shared by every row (not one per row)
+_FLAG_TEXT: Final = np.array(["", POSSIBLE_BOUNDARY_MISMATCH], dtype=object)
+_NEAR_FLAG_TEXT: Final = np.array(["", ON_BOUNDARY], dtype=object)
+
 
 @dataclass
 class MeasureOptions:
@@ -130,6 +134,7 @@ def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometr
     cross = np.flatnonzero(simple & (cnt[inv] > 1))
     if len(cross):  # across cuts between pieces: inside the whole feature?
         first = cross[np.unique(inv[cross], return_index=True)[1]]
+        first = first[np.argsort(f[first], kind="stable")]  # feature by feature: its prepared index stays in cache
         ok = shapely.contains_properly(prep.features[f[first]], fp.geom[i[first]])
         g_whole[inv[first[ok]]] = True
     lead = np.zeros(len(i), dtype=bool)
@@ -220,6 +225,23 @@ def _pair_measures(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometr
     return i, p, area, length, hit, maybe, geom
 
 
+def _meeting_pairs(geoms: np.ndarray, lay: PreparedLayers, prepared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(footprint, piece) pairs whose closed sets meet, sorted by footprint then piece.
+
+    Envelope candidates from the tree, then the intersects predicate on this
+    thread's prepared pieces, taken piece by piece (each prepared piece is then
+    reused while it is in the CPU's cache; preparing every footprint instead,
+    as a predicate query of the tree does, costs half as much again).
+    """
+    i, p = lay.tree.query(geoms)
+    order = np.argsort(p, kind="stable")
+    i, p = i[order], p[order]
+    meet = shapely.intersects(prepared[p], geoms[i])
+    i, p = i[meet], p[meet]
+    order = np.lexsort((p, i))
+    return i[order], p[order]
+
+
 def _single_count_lengths(fp: FootprintArrays, lay: PreparedLayers, pieces: np.ndarray, i: np.ndarray, p: np.ndarray,
                           length: np.ndarray, maybe: np.ndarray, inv: np.ndarray, gi: np.ndarray, gf: np.ndarray,
                           g_length: np.ndarray) -> np.ndarray:
@@ -259,7 +281,7 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
     *prep*: this worker thread's prepared copies of the pieces and features.
     """
     nf = len(lay.features)
-    i, p = lay.tree.query(fp.geom, predicate="intersects")
+    i, p = _meeting_pairs(fp.geom, lay, prep.pieces)
     i, p, area, length, hit, maybe, pgeom = _pair_measures(fp, lay, prep, i, p)
     pieces = prep.pieces
     g = lay.piece_feature[p]
@@ -278,8 +300,8 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
         g_hit[idx] = shapely.relate_pattern(fp.geom[gi[idx]], feats, INTERIORS_MEET)
     touch_i, touch_f = gi[~g_hit], gf[~g_hit]  # closed sets meet, interiors do not: contact at distance 0
     # The overlap geometry: the footprint itself where the pieces cover all of it, the pair piece where
-    # one piece holds the overlap, else the union of the pair pieces — deferred (OverlayResult.hits
-    # dissolves them on first access) unless the sliver test needs its exact perimeter now.
+    # one piece holds the overlap, else the union of the pair pieces, dissolved here on the worker thread
+    # (the pieces go with the chunk; only the overlap is kept).
     whole = np.where(fp.mode[gi] == LINE, g_length >= fp.length[gi] * (1 - 1e-12),
                      g_area >= fp.area[gi] * (1 - 1e-12)) | (fp.mode[gi] == POINT)
     use = (hit | maybe) & ~whole[inv] & ~pd.isna(pgeom)
@@ -288,13 +310,16 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
     single = use & (n_use[inv] == 1)
     g_geom[inv[single]] = pgeom[single]
     g_geom[whole] = fp.geom[gi[whole]]
-    multi = np.flatnonzero(use & (n_use[inv] > 1))
+    multi = np.flatnonzero(use & (n_use[inv] > 1) & g_hit[inv])
     g_perim = np.bincount(inv[multi], weights=shapely.length(pgeom[multi]), minlength=n_groups)
-    deferred = n_use > 1
+    if len(multi):
+        groups, dense = np.unique(inv[multi], return_inverse=True)
+        g_geom[groups] = group_union(pgeom[multi], dense, len(groups))
+    several = n_use > 1
 
     sel = np.flatnonzero(g_hit)
     gi, gf, g_area, g_length, g_geom = gi[sel], gf[sel], g_area[sel], g_length[sel], g_geom[sel]
-    g_perim, deferred = g_perim[sel], deferred[sel]
+    g_perim, several = g_perim[sel], several[sel]
     gmode = fp.mode[gi]
     share = np.where(fp.cls[gi] == LINE, _ratio(g_length, fp.length[gi]),
                      np.where(gmode == POINT, 1.0, _ratio(g_area, fp.area[gi])))
@@ -307,25 +332,15 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
     sliver = np.where(fp.cls[gi] == LINE, g_length < opt.sliver_length_m, False)
     poly = gmode == POLYGON
     perim = np.zeros(len(sel))
-    exact = poly & ~deferred
+    exact = poly & ~several
     perim[exact] = shapely.length(g_geom[exact])
-    perim[deferred] = g_perim[deferred]  # an upper bound: the pieces' cut edges count too
+    perim[several] = g_perim[several]  # an upper bound: the pieces' cut edges count too
     maybe_thin = poly & (share < 1.0 - 1e-9) & (2.0 * g_area < opt.sliver_length_m * perim)
-    row_of_group = np.full(n_groups, -1, dtype=np.int64)
-    row_of_group[sel] = np.arange(len(sel))
-    pair_row = row_of_group[inv[multi]]
-    now = maybe_thin & deferred  # dissolve these now for their exact perimeter
-    if now.any():
-        pick = now[np.maximum(pair_row, 0)] & (pair_row >= 0)
-        rows = np.flatnonzero(now)
-        g_geom[rows] = group_union(pgeom[multi[pick]], np.searchsorted(rows, pair_row[pick]), len(rows))
-        perim[rows] = shapely.length(g_geom[rows])
-        deferred[rows] = False
+    now = maybe_thin & several  # the dissolved overlap's own perimeter
+    perim[now] = shapely.length(g_geom[now])
     thin = maybe_thin & (2.0 * g_area < opt.sliver_length_m * perim)
     sliver |= (poly & (g_area < opt.sliver_area_m2)) | thin
-    flags = np.where(sliver, POSSIBLE_BOUNDARY_MISMATCH, "")
-    keep = (pair_row >= 0) & deferred[np.maximum(pair_row, 0)]
-    defer_row, defer_geom = pair_row[keep], pgeom[multi[keep]]
+    flags = _FLAG_TEXT[sliver.astype(np.int64)]
 
     # near misses: per kind, footprints without an overlap of that kind
     hit_kind = lay.feature_kind[gf]
@@ -343,7 +358,7 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
             has[gi[hit_kind == code]] = True
             todo = np.flatnonzero(~has)
             if len(todo):
-                ni_k, nf_k, nd_k = _nearest(fp.geom, fb, boxes, todo, ktree, kpieces, lay, r)
+                ni_k, nf_k, nd_k = _nearest(fp.geom, fb, boxes, todo, ktree, kpieces, lay, prep.pieces, r)
                 near_i.append(ni_k)
                 near_f.append(nf_k)
                 near_d.append(nd_k)
@@ -367,10 +382,8 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
         "length_m": np.concatenate([g_length, np.zeros(n_near)]),
         "share": np.concatenate([share, np.zeros(n_near)]),
         "distance_m": np.concatenate([np.zeros(len(gi)), nd]),
-        "flags": np.concatenate([flags.astype(object), np.where(nd == 0.0, ON_BOUNDARY, "").astype(object)]),
+        "flags": np.concatenate([flags, _NEAR_FLAG_TEXT[(nd == 0.0).astype(np.int64)]]),
         "geometry": np.concatenate([g_geom, np.full(n_near, None, dtype=object)]),
-        "defer_row": defer_row,
-        "defer_geom": defer_geom,
     }
 
 
@@ -382,7 +395,7 @@ def _first_per_group(group: np.ndarray, value: np.ndarray) -> np.ndarray:
 
 
 def _nearest(geoms: np.ndarray, bounds: np.ndarray, boxes: np.ndarray, todo: np.ndarray, tree: shapely.STRtree, kpieces: np.ndarray,
-             lay: PreparedLayers, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             lay: PreparedLayers, prepared: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest feature within *radius* of each footprint in *todo*: (footprint, feature, distance m).
 
     Envelope candidates from the tree; exact distances only where the envelope
@@ -409,7 +422,9 @@ def _nearest(geoms: np.ndarray, bounds: np.ndarray, boxes: np.ndarray, todo: np.
     best = np.full(len(todo), np.inf)
     best[qi[first]] = dist[first]
     more = np.flatnonzero((lower < best[qi]) & np.isinf(dist))
-    if len(more):
+    if len(more):  # an exact distance only where the prepared piece lies within the best so far
+        near = shapely.dwithin(prepared[gp[more]], geoms[todo[qi[more]]], np.minimum(best[qi[more]], radius))
+        more = more[near]
         dist[more] = shapely.distance(geoms[todo[qi[more]]], lay.pieces[gp[more]])
     win = _first_per_group(qi, dist)
     win = win[dist[win] <= radius]

@@ -218,8 +218,25 @@ class PreparedLayers:
             features = shapely.from_wkb(shapely.to_wkb(self.feature_geoms))
             shapely.prepare(pieces)
             shapely.prepare(features)
+            _build_indexes(pieces)
+            _build_indexes(features)
             self._copies.append(WorkerGeometry(pieces, features))
         return self._copies[:workers]
+
+
+def _build_indexes(prepared: np.ndarray) -> None:
+    """Build the lazily built indexes of prepared polygons now, not in the first overlay.
+
+    GEOS builds a prepared polygon's point locator and segment index on the
+    first predicate that needs them; the outline of each polygon's envelope,
+    1 m out, lies outside the polygon but within reach of its envelope, so
+    ``intersects`` with it needs both.
+    """
+    if len(prepared) == 0:
+        return
+    x0, y0, x1, y1 = (shapely.bounds(prepared) + np.array([-1.0, -1.0, 1.0, 1.0])).T
+    ring = np.stack([np.c_[x0, y0], np.c_[x1, y0], np.c_[x1, y1], np.c_[x0, y1], np.c_[x0, y0]], axis=1)
+    shapely.intersects(prepared, shapely.linestrings(ring))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ first access.  All geometry in :data:`shgeo.crs.WORKING_CRS`.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from typing import Any, Final
 
@@ -56,8 +55,7 @@ _EXPECTED_KINDS: Final = ("redline", "core_zone", "protected_area", "water_sourc
                           "district", "sea", "island")
 _CLASS_NAME: Final = {POLYGON: "polygon", LINE: "line", POINT: "point"}
 _ROW_DTYPES: Final = {"fp": np.int64, "feature": np.int64, "overlap": bool, "area_m2": float, "length_m": float,
-                      "share": float, "distance_m": float, "flags": object, "geometry": object,
-                      "defer_row": np.int64, "defer_geom": object}
+                      "share": float, "distance_m": float, "flags": object, "geometry": object}
 _MODE_NAME: Final = {POLYGON: "area", LINE: "length", POINT: "point"}
 
 
@@ -75,11 +73,10 @@ class OverlayResult:
     kinds: list[str]
 
     @classmethod
-    def from_parts(cls, ids: np.ndarray, parts: list[dict], lay: PreparedLayers, *, threads: int,
+    def from_parts(cls, ids: np.ndarray, parts: list[dict], lay: PreparedLayers, *,
                    options: MeasureOptions, repairs: dict[str, str], source: Any = None) -> OverlayResult:
         """Assemble the chunks measured by :func:`shgeo.overlay.overlay` (rows keyed by unit, in chunk order)."""
         self = cls()
-        self._threads = max(1, threads)
         self._options = options
         self.source = source
         self.kinds = list(lay.kinds)
@@ -98,12 +95,10 @@ class OverlayResult:
         self._repairs = dict(repairs)
         for pt in parts:
             self._repairs.update(pt["repairs"])
-        units = rows = 0
+        units = 0
         for pt in parts:
             pt["fp"] = pt["fp"] + units
-            pt["defer_row"] = pt["defer_row"] + rows
             units += len(pt["fa"].geom)
-            rows += len(pt["fp"])
         cols = {k: (np.concatenate([pt[k] for pt in parts]) if parts else np.empty(0, dtype=dt))
                 for k, dt in _ROW_DTYPES.items()}
         self._unit_ids = self._ids[unit_fp] if len(unit_fp) else np.empty(0, dtype=object)
@@ -128,9 +123,6 @@ class OverlayResult:
         }
         self._table = pd.DataFrame(data)
         self._geometry = cols["geometry"][order]
-        sorted_row = np.empty(len(order), dtype=np.int64)
-        sorted_row[order] = np.arange(len(order))
-        self._pending = (sorted_row[cols["defer_row"]], cols["defer_geom"])
         self._fp_pos = cols["fp"][order]
         self._feature = f
         self._lay = lay
@@ -140,26 +132,10 @@ class OverlayResult:
     def hits(self) -> gpd.GeoDataFrame:
         """One row per overlap or near miss (columns :data:`HIT_COLUMNS`, WORKING_CRS).
 
-        Overlap geometries spread over several indexed pieces are dissolved here,
-        on first access (measures never depend on it: they are summed per piece).
+        The geometry is the overlap (the footprint's part in the feature, spread
+        over several indexed pieces dissolved into one), None for near misses.
         """
         geometry = self._geometry.copy()
-        rows, geoms = self._pending
-        if len(rows):
-            uniq, group = np.unique(rows, return_inverse=True)
-            n_batches = min(self._threads, max(1, len(uniq) // 256))
-            edges = np.linspace(0, len(uniq), n_batches + 1).astype(int)
-
-            def dissolve(b: int) -> None:
-                sel = (group >= edges[b]) & (group < edges[b + 1])
-                geometry[uniq[edges[b]:edges[b + 1]]] = group_union(geoms[sel], group[sel] - edges[b],
-                                                                     edges[b + 1] - edges[b])
-
-            if n_batches > 1:  # shapely releases the GIL: dissolve on the worker threads too
-                with ThreadPoolExecutor(max_workers=n_batches) as ex:
-                    list(ex.map(dissolve, range(n_batches)))
-            else:
-                dissolve(0)
         table = self._table
         if self._mixed:
             table, geometry = self._merge_mixed_rows(geometry)
@@ -233,16 +209,8 @@ class OverlayResult:
             pos = self._fp_pos[rest]
             mode = self._fp.mode[pos]
             geom = np.where(mode == POINT, self._fp.geom[pos], self._geometry[rest])
-            # deferred overlaps: their pieces (a partition of the overlap) stand in for the union
-            rows, pieces = self._pending
-            is_rest = np.isin(rows, rest)
-            row_to_pos = dict(zip(rest.tolist(), pos.tolist()))
-            ppos = np.array([row_to_pos[r] for r in rows[is_rest].tolist()], dtype=np.int64)
             have = ~pd.isna(geom)
-            all_pos = np.concatenate([pos[have], ppos])
-            all_geom = np.concatenate([geom[have], pieces[is_rest]])
-            all_mode = self._fp.mode[all_pos]
-            for p, d in redline_district_pairs(all_pos, all_geom, all_mode, lay):
+            for p, d in redline_district_pairs(pos[have], geom[have], mode[have], lay):
                 out.setdefault(p, set()).add(d)
         names = lay.features["name"].to_numpy(dtype=object)
         codes = lay.features["code"].to_numpy(dtype=object)
