@@ -56,6 +56,7 @@ _EXPECTED_KINDS: Final = ("redline", "core_zone", "protected_area", "water_sourc
 _CLASS_NAME: Final = {POLYGON: "polygon", LINE: "line", POINT: "point"}
 _ROW_DTYPES: Final = {"fp": np.int64, "feature": np.int64, "overlap": bool, "area_m2": float, "length_m": float,
                       "share": float, "distance_m": float, "flags": object, "geometry": object}
+_RELATION_TEXT: Final = np.array(["near", "overlap"], dtype=object)  # one string object per value, not per row
 _MODE_NAME: Final = {POLYGON: "area", LINE: "length", POINT: "point"}
 
 
@@ -114,7 +115,7 @@ class OverlayResult:
             "name": feat["name"].to_numpy(dtype=object)[f],
             "code": feat["code"].to_numpy(dtype=object)[f],
             "category": feat["category"].to_numpy(dtype=object)[f],
-            "relation": np.where(cols["overlap"][order], "overlap", "near").astype(object),
+            "relation": _RELATION_TEXT[cols["overlap"][order].astype(np.int64)],
             "area_m2": cols["area_m2"][order],
             "length_m": cols["length_m"][order],
             "share": cols["share"][order],
