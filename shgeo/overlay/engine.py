@@ -291,7 +291,7 @@ def _chunk_size(n: int, workers: int) -> int:
     """Footprints per chunk for *n* footprints on *workers* threads."""
     if workers <= 1:
         return _CHUNK
-    return max(_MIN_CHUNK, min(_CHUNK, -(-n // (workers * _CHUNKS_PER_WORKER))))
+    return min(_CHUNK, max(_MIN_CHUNK, -(-n // (workers * _CHUNKS_PER_WORKER))))
 
 
 def _refuse_outside(parts: list[dict], ids: np.ndarray, lay: PreparedLayers, source: Any) -> None:

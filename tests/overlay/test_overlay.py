@@ -516,3 +516,13 @@ def test_layer_without_crs_or_with_non_polygons_is_refused():
         ov.prepare_layers(_FakeLibrary({"redline": good.set_crs(None, allow_override=True)}))
     with pytest.raises(LayerError, match="'b'.*LineString"):
         ov.prepare_layers(_FakeLibrary({"redline": good}))
+
+
+def test_few_footprints_are_cut_into_many_chunks_per_thread():
+    """Footprints differ in cost by orders of magnitude: a few thousand on two threads make several chunks
+    per thread (so neither thread ends alone with a heavy chunk); a million make full-size chunks."""
+    assert engine._chunk_size(10_000, 1) == engine._CHUNK
+    size = engine._chunk_size(10_000, 2)
+    assert engine._MIN_CHUNK <= size and -(-10_000 // size) >= 2 * 4
+    assert engine._chunk_size(1_000_000, 2) == engine._CHUNK
+    assert engine._chunk_size(100, 2) == engine._MIN_CHUNK

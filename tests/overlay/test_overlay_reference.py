@@ -28,6 +28,21 @@ def sample():
     return shgeo.load_library()
 
 
+def _reference_near(geoms: np.ndarray, lib, overlapped: set[tuple[int, str]], radius: float = 1000.0
+                    ) -> dict[tuple[int, str], float]:
+    """(footprint index, kind) → distance m to the nearest feature of a kind not overlapped, within *radius*."""
+    out = {}
+    for kind in lib.kinds:
+        feats = np.asarray(lib.layer(kind).geometry.array, dtype=object)
+        if len(feats) == 0:
+            continue
+        (i, _), d = shapely.STRtree(feats).query_nearest(geoms, max_distance=radius, return_distance=True)
+        for a, dist in zip(i.tolist(), d.tolist()):
+            if (a, kind) not in overlapped:
+                out[(a, kind)] = dist
+    return out
+
+
 def _reference(geoms: np.ndarray, lib) -> dict[tuple[int, str, str], tuple[float, float]]:
     """(footprint index, kind, feature_id) → (area m², length m) where the interiors meet, on whole features."""
     out = {}
@@ -79,6 +94,22 @@ def _check(geoms: list, lib, **options) -> None:
     for key, (area, length) in ref.items():
         assert got[key][0] == pytest.approx(area, rel=1e-9, abs=1e-6), key
         assert got[key][1] == pytest.approx(length, rel=1e-9, abs=1e-6), key
+    # the overlap geometry of a polygon is its part in the whole feature (pieces dissolved into one)
+    features = {kind: lib.layer(kind).set_index(lib.layer(kind)["feature_id"].astype(str)).geometry
+                for kind in lib.kinds}
+    for r in over.itertuples():
+        k = int(r.footprint_id) - 1
+        if shapely.get_dimensions(geoms[k]) == 2:
+            whole = shapely.intersection(geoms[k], features[r.kind].loc[str(r.feature_id)])
+            assert r.geometry.is_valid, (k, r.kind, r.feature_id)
+            assert shapely.symmetric_difference(r.geometry, whole).area <= 1e-9 * max(whole.area, 1.0) + 1e-6
+    # near misses: per kind not overlapped, the nearest feature within the search radius, at its distance
+    near = res.hits[res.hits["relation"] == "near"]
+    got_near = {(int(r.footprint_id) - 1, r.kind): r.distance_m for r in near.itertuples()}
+    ref_near = _reference_near(geoms, lib, {(key[0], key[1]) for key in ref})
+    assert set(got_near) == set(ref_near)
+    for key, dist in ref_near.items():
+        assert got_near[key] == pytest.approx(dist, rel=1e-9, abs=1e-6), key
     for k in range(len(geoms)):
         facts = res.facts[str(k + 1)]
         assert facts["redline"] == any(key[0] == k and key[1] == "redline" for key in ref)
