@@ -82,8 +82,10 @@ class OverlayResult:
         self.source = source
         self.kinds = list(lay.kinds)
         self._ids = np.asarray(ids, dtype=object)
+        # the chunks' arrays are taken out of *parts* as they are joined, so that at a million footprints
+        # each is held once, not twice
         if parts:
-            fp = FootprintArrays.concat([pt["fa"] for pt in parts])
+            fp = FootprintArrays.concat([pt.pop("fa") for pt in parts])
         else:
             fp = footprint_arrays(np.empty(0, dtype=object), None, None)
         unit_fp = np.concatenate([pt["unit_fp"] for pt in parts]) if parts else np.empty(0, dtype=np.int64)
@@ -96,11 +98,10 @@ class OverlayResult:
         self._repairs = dict(repairs)
         for pt in parts:
             self._repairs.update(pt["repairs"])
-        units = 0
-        for pt in parts:
-            pt["fp"] = pt["fp"] + units
-            units += len(pt["fa"].geom)
-        cols = {k: (np.concatenate([pt[k] for pt in parts]) if parts else np.empty(0, dtype=dt))
+        starts = np.concatenate([[0], np.cumsum([len(pt["unit_fp"]) for pt in parts])]).astype(np.int64)
+        for pt, start in zip(parts, starts):
+            pt["fp"] = pt["fp"] + start
+        cols = {k: (np.concatenate([pt.pop(k) for pt in parts]) if parts else np.empty(0, dtype=dt))
                 for k, dt in _ROW_DTYPES.items()}
         self._unit_ids = self._ids[unit_fp] if len(unit_fp) else np.empty(0, dtype=object)
         feat = lay.features
@@ -108,23 +109,20 @@ class OverlayResult:
         kind_code = lay.feature_kind[f]
         order = np.lexsort((f, ~cols["overlap"], kind_code, cols["fp"]))
         f = f[order]
+        fp_pos = cols.pop("fp")[order]
         data = {
-            "footprint_id": self._unit_ids[cols["fp"][order]],
+            "footprint_id": self._unit_ids[fp_pos],
             "kind": feat["kind"].to_numpy(dtype=object)[f],
             "feature_id": feat["feature_id"].to_numpy(dtype=object)[f],
             "name": feat["name"].to_numpy(dtype=object)[f],
             "code": feat["code"].to_numpy(dtype=object)[f],
             "category": feat["category"].to_numpy(dtype=object)[f],
-            "relation": _RELATION_TEXT[cols["overlap"][order].astype(np.int64)],
-            "area_m2": cols["area_m2"][order],
-            "length_m": cols["length_m"][order],
-            "share": cols["share"][order],
-            "distance_m": cols["distance_m"][order],
-            "flags": cols["flags"][order],
+            "relation": _RELATION_TEXT[cols.pop("overlap")[order].astype(np.int64)],
+            **{k: cols.pop(k)[order] for k in ("area_m2", "length_m", "share", "distance_m", "flags")},
         }
-        self._table = pd.DataFrame(data)
-        self._geometry = cols["geometry"][order]
-        self._fp_pos = cols["fp"][order]
+        self._table = pd.DataFrame(data, copy=False)
+        self._geometry = cols.pop("geometry")[order]
+        self._fp_pos = fp_pos
         self._feature = f
         self._lay = lay
         return self
