@@ -13,7 +13,9 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    Every worker thread has its own prepared copy of the pieces and of the
    whole features.  This is done once per library and cached.
 2. **Streaming.**  Footprints are processed in chunks on a thread pool
-   (default two threads): each chunk is checked and repaired
+   (default two threads; at least eight chunks per thread when the footprints
+   are few, since one long buffered line can cost as much as a thousand small
+   polygons): each chunk is checked and repaired
    (:func:`shgeo.inputs.footprints.prepare_geometries`), transformed to the
    working CRS, measured and reduced to compact rows; nothing of the whole
    input is copied.  shapely and pyproj release the GIL, so two threads use

@@ -1,9 +1,8 @@
 """What the overlay found: :class:`OverlayResult` — tidy hits, the spatial facts per footprint.
 
-Built by :func:`shgeo.overlay.overlay`; measures are final when it is built,
-overlap geometry spread over several pieces is dissolved on first access of
-:attr:`OverlayResult.hits`, and the ``facts`` dicts are built per footprint on
-first access.  All geometry in :data:`shgeo.crs.WORKING_CRS`.
+Built by :func:`shgeo.overlay.overlay`; measures and overlap geometry are final
+when it is built (overlaps spread over several pieces were dissolved chunk by
+chunk), and the ``facts`` dicts are built per footprint on first access.  All geometry in :data:`shgeo.crs.WORKING_CRS`.
 """
 
 from __future__ import annotations
