@@ -22,7 +22,8 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    two cores.  A GeometryCollection is measured as its parts (polygons by
    area, lines by length, points by presence), each part as a footprint of
    its own, and the rows are merged back per footprint.
-3. **Candidates.**  One bulk ``STRtree.query(footprints, predicate="intersects")``.
+3. **Candidates.**  One bulk ``STRtree.query(footprints)`` by envelope, then
+   ``intersects`` on the thread's prepared pieces, piece by piece.
 4. **Exact measures, true pairs only.**  A footprint in the interior of a
    piece, or meeting several pieces of one feature while lying in the
    feature's interior (``contains_properly`` on the prepared whole feature),
@@ -45,7 +46,8 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    flagged ``possible_boundary_mismatch``.
 6. **Near misses.**  For each kind a footprint does not overlap, the nearest
    feature within ``search_radius_m`` (relation ``"near"``): envelope
-   candidates, exact distances only where the envelope distance could still win.
+   candidates, exact distances only where the envelope distance could still win
+   and the prepared piece lies within the best distance so far.
 7. **Shanghai's extent.**  With ``district`` and ``sea`` layers, the share of
    each footprint outside their union (with islands; ``extent_tolerance_m``
    of slack) is measured: a footprint whose district, sea and island overlaps

@@ -1,6 +1,6 @@
 """Exact measures of footprints against layer pieces, one chunk of footprints at a time.
 
-Candidate pairs come from one bulk ``STRtree.query``; polygon footprints inside
+Candidate pairs come from one bulk ``STRtree.query`` and prepared predicates; polygon footprints inside
 a piece (or pieces inside a footprint) are measured without an intersection;
 the remaining pairs get one vectorised ``shapely.intersection``.  Lines are
 measured by length, points by point-in-polygon.  Near misses: the nearest
