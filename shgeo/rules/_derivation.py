@@ -30,6 +30,7 @@ Everything here is a dict lookup: no text is parsed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ._diagram import Layout
@@ -159,7 +160,7 @@ class Known:
     confirmed: frozenset[str] = frozenset()
     encoded: tuple[int, int] = (0, 0)
 
-    @property
+    @cached_property
     def noted(self) -> int:
         """Known-bits of the derived and presumed variables (those a finding lists when its rules read them)."""
         bits, index = 0, LAYOUT.index
@@ -222,8 +223,9 @@ def _later_premise(index: int) -> bool:
 _AGAIN = tuple(_later_premise(i) for i in range(len(IMPLICATIONS)))
 
 
-def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Apply :data:`IMPLICATIONS` to a fixpoint; a key two derivations disagree on is left unknown.
+def _derive_in(indexes: tuple[int, ...], values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Apply the implications ``indexes`` (of :data:`IMPLICATIONS`) to a fixpoint; a key two
+    derivations disagree on is left unknown.
 
     ``values`` holds the declared facts on entry; the derived ones are added to it."""
     blocked: set[str] = set()
@@ -234,7 +236,8 @@ def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
         again = True
         while again and conflict is None:
             again = False
-            for index, (premises, key, value, source, basis) in enumerate(IMPLICATIONS):
+            for index in indexes:
+                premises, key, value, source, basis = IMPLICATIONS[index]
                 if key in values:
                     got = derived.get(key)
                     if got is None or got["value"] is value:
@@ -260,6 +263,56 @@ def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
             del values[key]
 
 
+def _independent_groups() -> tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]:
+    """:data:`IMPLICATIONS` split into groups that share no variable: (variables, implication indexes).
+    What a group derives depends only on the values of its own variables."""
+    group_of: dict[str, int] = {}
+    members: dict[int, set[str]] = {}
+    for index, (premises, key, _, _, _) in enumerate(IMPLICATIONS):
+        names = {key, *(k for k, _ in premises)}
+        joined = {group_of[n] for n in names if n in group_of}
+        gid = min(joined) if joined else index
+        merged = set(names)
+        for other in joined:
+            merged |= members.pop(other)
+        members[gid] = merged
+        for n in merged:
+            group_of[n] = gid
+    groups = []
+    for gid, names in members.items():
+        indexes = tuple(i for i, (_, key, _, _, _) in enumerate(IMPLICATIONS) if group_of[key] == gid)
+        groups.append((tuple(sorted(names)), indexes))
+    return tuple(groups)
+
+
+#: (variables, implication indexes, memo: values of the variables -> what follows, in order).
+_GROUPS = tuple((names, indexes, {}) for names, indexes in _independent_groups())
+_GROUP_MEMO_LIMIT = 100_000
+
+
+def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Apply :data:`IMPLICATIONS` to a fixpoint; a key two derivations disagree on is left unknown.
+
+    ``values`` holds the declared facts on entry; the derived ones are added to it. Each group of
+    implications sharing no variable with the others is worked out once per assignment of its
+    variables (:func:`_derive_in`); the entries are shared, never changed."""
+    derived: dict[str, dict[str, Any]] = {}
+    get = values.get
+    for names, indexes, memo in _GROUPS:
+        key = tuple(map(get, names))
+        follows = memo.get(key)
+        if follows is None:
+            own = {n: v for n, v in zip(names, key) if v is not None}
+            follows = tuple((k, e["value"], e) for k, e in _derive_in(indexes, own).items())
+            if len(memo) >= _GROUP_MEMO_LIMIT:
+                memo.clear()
+            memo[key] = follows
+        for k, value, entry in follows:
+            values[k] = value
+            derived[k] = entry
+    return derived
+
+
 def _cross_district(spatial: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
     """二(六) 跨区, derived from the districts (entry or None) and whether it is to be presumed absent."""
     red, alld = spatial.get("redline_districts"), spatial.get("districts")
@@ -280,6 +333,10 @@ def _cross_district(spatial: dict[str, Any]) -> tuple[dict[str, Any] | None, boo
         return {"key": "cross_district", "value": value, "from": f"spatial.districts ({_names(alld)})",
                 "basis": basis}, False
     return None, red is not None and alld is not None
+
+
+#: (redline_districts, districts) -> what :func:`_cross_district` says of them (entries shared, never changed).
+_CROSS_DISTRICT: dict[tuple[Any, Any], tuple[dict[str, Any] | None, bool]] = {}
 
 
 def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
@@ -311,7 +368,14 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
         values["redline"] = sp["redline"]   # left out of a given block: the overlay found nothing
     presumed = []
     if "cross_district" not in values:
-        entry, presume = _cross_district(sp)
+        districts = (sp["redline_districts"], sp["districts"])
+        said = _CROSS_DISTRICT.get(districts)
+        if said is None:
+            said = _cross_district(sp)
+            if len(_CROSS_DISTRICT) >= _GROUP_MEMO_LIMIT:
+                _CROSS_DISTRICT.clear()
+            _CROSS_DISTRICT[districts] = said
+        entry, presume = said
         if entry is not None:
             derived["cross_district"] = entry
             values["cross_district"] = entry["value"]

@@ -102,18 +102,18 @@ class Layout:
         #: variable -> value -> (known bit, value bit)
         self.bits = {var: {value: (1 << i, 1 << (self.offsets[i] + j)) for j, value in enumerate(domain)}
                      for i, (var, domain) in enumerate(zip(self.variables, self.domains))}
+        #: (variable, value) -> (known bit, value bit): one lookup per fact
+        self.pairs = {(var, value): pair for var, by_value in self.bits.items() for value, pair in by_value.items()}
 
     def encode(self, values: Mapping[str, Any]) -> tuple[int, int]:
         """(known bits, value bits) of an assignment; values outside the layout are ignored."""
         known = bits = 0
-        table = self.bits
-        for var, value in values.items():
-            by_value = table.get(var)
-            if by_value is not None:
-                pair = by_value.get(value)
-                if pair is not None:
-                    known |= pair[0]
-                    bits |= pair[1]
+        pairs = self.pairs
+        for item in values.items():
+            pair = pairs.get(item)
+            if pair is not None:
+                known |= pair[0]
+                bits |= pair[1]
         return known, bits
 
 

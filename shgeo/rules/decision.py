@@ -175,15 +175,69 @@ def _unknown_key(qkey: str, expected: Any) -> QueryError:
     return QueryError(f"unknown key; expected one of {', '.join(expected)}", key=qkey)
 
 
-def _check_block(name: str, block: Any, checks: dict[str, Any], expected: Mapping[str, str]) -> dict[str, Any]:
-    """Check the ``spatial`` or ``project`` block: every key known, every value of its type and set."""
+class _Block:
+    """How a ``spatial`` or ``project`` block is checked: its name, the check of each key, the keys
+    it takes (for the message), and its keys split into yes/no keys and the others."""
+
+    __slots__ = ("name", "checks", "expected", "bools", "others", "closed")
+
+    def __init__(self, name: str, checks: dict[str, Any], expected: Mapping[str, str]) -> None:
+        self.name, self.checks, self.expected = name, checks, expected
+        self.bools = frozenset(k for k, check in checks.items() if check is _check_bool)
+        self.others = tuple(k for k in checks if k not in self.bools)
+        #: list keys whose values are all of a closed set: taken without calling the check
+        self.closed = {k: _CLOSED[k] for k in self.others
+                       if k in _CLOSED and k != "confirmed_route" and checks[k] is not _check_str_list}
+
+
+_YES_NO_TYPES = frozenset({bool, type(None)})
+
+
+def _check_block(block: Any, spec: _Block) -> dict[str, Any]:
+    """Check the ``spatial`` or ``project`` block: every key known, every value of its type and set.
+
+    The common case (every key known, every yes/no key true, false or null, every list of a closed
+    set within it) is taken in one pass; anything else is checked key by key, in the block's order,
+    so the first wrong key is the one named."""
     if not isinstance(block, Mapping):
-        raise QueryError(f"expected an object, got {_type_name(block)}", key=name)
+        raise QueryError(f"expected an object, got {_type_name(block)}", key=spec.name)
+    out = dict(block)
+    keys = out.keys()
+    if keys <= spec.bools:
+        if _YES_NO_TYPES.issuperset(map(type, out.values())):
+            return out
+    elif keys <= spec.checks.keys() and _YES_NO_TYPES.issuperset(map(type, map(out.__getitem__, keys & spec.bools))):
+        closed, checks, name = spec.closed, spec.checks, spec.name
+        try:
+            for key in spec.others:
+                value = out.get(key)
+                if value is None:
+                    continue
+                allowed = closed.get(key)
+                if allowed is not None and type(value) is list:
+                    try:
+                        if allowed.issuperset(value):   # every item a value of the closed set
+                            out[key] = tuple(dict.fromkeys(value))
+                            continue
+                    except TypeError:   # an unhashable item: named by the check
+                        pass
+                out[key] = checks[key](f"{name}.{key}", value)
+        except Exception:   # a wrong value: checked again below, in the block's order, to name the first
+            pass
+        else:
+            return out
+    return _check_each(block, spec)
+
+
+def _check_each(block: Mapping[str, Any], spec: _Block) -> dict[str, Any]:
+    """:func:`_check_block` key by key."""
     out: dict[str, Any] = {}
+    name, checks = spec.name, spec.checks
     for key, value in block.items():
         check = checks.get(key)
         if check is None:
-            raise _unknown_key(f"{name}.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}", expected)
+            raise _unknown_key(f"{name}.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}",
+                               spec.expected)
         if value is None or (check is _check_bool and (value is True or value is False)):
             out[key] = value   # the common cases, without building the key's name
         else:
@@ -222,6 +276,9 @@ _PROJECT_CHECKS = {
     "unit_roles": lambda k, v: _check_str_list(k, v, "unit_roles"),
     "confirmed_route": _check_confirmed,
 }
+_PROJECT_BLOCK = _Block("project", _PROJECT_CHECKS, PROJECT_KEYS)
+_SPATIAL_BLOCK = _Block("spatial", _SPATIAL_CHECKS, SPATIAL_KEYS)
+_SPATIAL_BLOCK_OF_LAYERS = _Block("spatial", _SPATIAL_CHECKS_OF_LAYERS, SPATIAL_KEYS)
 
 
 def _check_date(key: str, value: Any) -> date | None:
@@ -274,9 +331,9 @@ def validate_query(query: Any, *, check_names: bool = True) -> dict[str, Any]:
             raise _unknown_key(_shown(key)[1:-1] if isinstance(key, str) else _shown(key), _TOP_KEYS)
     spatial, project = query.get("spatial"), query.get("project")
     return {
-        "spatial": _check_block("spatial", {} if spatial is None else spatial,
-                                _SPATIAL_CHECKS if check_names else _SPATIAL_CHECKS_OF_LAYERS, SPATIAL_KEYS),
-        "project": _check_block("project", {} if project is None else project, _PROJECT_CHECKS, PROJECT_KEYS),
+        "spatial": _check_block({} if spatial is None else spatial,
+                                _SPATIAL_BLOCK if check_names else _SPATIAL_BLOCK_OF_LAYERS),
+        "project": _check_block({} if project is None else project, _PROJECT_BLOCK),
         "as_of": _check_date("as_of", query.get("as_of")),
         "id": _check_id(query.get("id")),
     }
