@@ -30,7 +30,7 @@ Everything here is a dict lookup: no text is parsed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 from ._diagram import Layout
@@ -149,7 +149,9 @@ class Known:
     ``values``: variable -> value for every known variable (declared, derived or
     presumed). ``derived``: variable -> ``{"key", "value", "from", "basis"}``.
     ``presumed``: the variables presumed absent. ``spatial`` / ``project``: the
-    query blocks (spatial defaults applied), for the wording.
+    query blocks (spatial defaults applied), for the wording. ``encoded``: the
+    :data:`LAYOUT` bits of ``values`` (:func:`encode`); ``noted``: the known-bits of
+    the derived and presumed variables.
     """
 
     spatial: dict[str, Any]
@@ -159,15 +161,8 @@ class Known:
     presumed: frozenset[str] = frozenset()
     confirmed: frozenset[str] = frozenset()
     encoded: tuple[int, int] = (0, 0)
-
-    @cached_property
-    def noted(self) -> int:
-        """Known-bits of the derived and presumed variables (those a finding lists when its rules read them)."""
-        bits, index = 0, LAYOUT.index
-        for var in (*self.derived, *self.presumed):
-            if var in index:
-                bits |= 1 << index[var]
-        return bits
+    #: known-bits of the derived and presumed variables (those a finding lists when its rules read them)
+    noted: int = 0
 
 
 def _names(names: tuple[str, ...]) -> str:
@@ -212,6 +207,8 @@ def follows(var: str, value: Any, values: dict[str, Any]) -> tuple[tuple[str, An
 
 
 follows.reads = tuple(sorted(_JOINT_VARS))   # type: ignore[attr-defined]  # what it consults in ``values``
+#: the variables an answer to which may bring a fact (a premise of some implication); the others bring none
+follows.brings = frozenset(k for premises, *_ in IMPLICATIONS for k, _ in premises)   # type: ignore[attr-defined]
 
 
 def _later_premise(index: int) -> bool:
@@ -301,12 +298,13 @@ def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for names, indexes, memo in _GROUPS:
         key = tuple(map(get, names))
         follows = memo.get(key)
-        if follows is None:
-            own = {n: v for n, v in zip(names, key) if v is not None}
-            follows = tuple((k, e["value"], e) for k, e in _derive_in(indexes, own).items())
+        if follows is None:   # worked out on ``values`` itself: the group reads and adds only its own variables
+            got = _derive_in(indexes, values)
+            derived.update(got)
             if len(memo) >= _GROUP_MEMO_LIMIT:
                 memo.clear()
-            memo[key] = follows
+            memo[key] = tuple((k, e["value"], e) for k, e in got.items())
+            continue
         for k, value, entry in follows:
             values[k] = value
             derived[k] = entry
@@ -387,7 +385,13 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
             presumed.append(key)
             values[key] = False
     _major_readings(values, derived)
-    return Known(sp, project, values, derived, frozenset(presumed), confirmed, encode(values, confirmed))
+    # derived and presumed variables are distinct, each with a bit of its own: the sum is their union
+    noted = sum(map(_KNOWN_BIT.get, derived, repeat(0))) + sum(map(_KNOWN_BIT.get, presumed, repeat(0)))
+    return Known(sp, project, values, derived, frozenset(presumed), confirmed, encode(values, confirmed), noted)
+
+
+#: Decision variable -> its known-bit in :data:`LAYOUT`.
+_KNOWN_BIT = {var: 1 << i for var, i in LAYOUT.index.items()}
 
 
 #: Bits of the ``confirmed:<clause>`` variables: all unconfirmed, and the change each confirmation makes.
