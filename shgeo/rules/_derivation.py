@@ -303,11 +303,10 @@ def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
             derived.update(got)
             if len(memo) >= _GROUP_MEMO_LIMIT:
                 memo.clear()
-            memo[key] = tuple((k, e["value"], e) for k, e in got.items())
-            continue
-        for k, value, entry in follows:
-            values[k] = value
-            derived[k] = entry
+            memo[key] = ({k: e["value"] for k, e in got.items()}, got)
+        elif follows[1]:
+            values.update(follows[0])
+            derived.update(follows[1])
     return derived
 
 
@@ -351,7 +350,10 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
         value = sp[key]
         if value is not None:
             values[key] = len(value) > 0
-    values.update({key: value for key, value in project.items() if value is not None})
+    if None in project.values():   # facts stated unknown are left out
+        values.update({key: value for key, value in project.items() if value is not None})
+    else:
+        values.update(project)
     activity = project.get("activity")
     if activity is not None:
         values["activity"] = "annex" if activity in _ANNEX else activity

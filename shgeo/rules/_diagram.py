@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from functools import reduce
 from itertools import repeat
 from operator import or_
 from typing import Any
@@ -279,9 +280,10 @@ class Diagram:
             cond = {}
             for part in parts:
                 for var in part[1]:
-                    if var not in cond:
-                        cond[var] = tuple(_or(p[1][var][v] if var in p[1] else p[0] for p in parts)
-                                          for v in range(len(self.domains[var])))
+                    if var not in cond:   # per value: the verdicts of every branch under it
+                        width = len(self.domains[var])
+                        rows = [c[var] if var in c else (m,) * width for m, c, _ in parts]
+                        cond[var] = tuple(map(_or, zip(*rows)))
             cond[i] = tuple(part[0] for part in parts)
             result = (mask, cond, used)
         if len(memo) >= _MEMO_LIMIT:
@@ -411,7 +413,4 @@ class _Reading(dict):
 
 
 def _or(masks: Iterable[int]) -> int:
-    out = 0
-    for m in masks:
-        out |= m
-    return out
+    return reduce(or_, masks, 0)

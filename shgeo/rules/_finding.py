@@ -293,8 +293,14 @@ class Template:
     def __init__(self, finding: dict[str, Any]) -> None:
         self._finding = finding
         #: keys holding an empty list (a new one each use), and those holding anything else to copy
-        self._empty = tuple(k for k in _COPY if finding[k] == [])
-        self._copies = tuple((k, _COPY[k]) for k in _COPY if finding[k] and finding[k] != [])
+        empty, copies = [], []
+        for key, copy in _COPY.items():
+            value = finding[key]
+            if value == []:
+                empty.append(key)
+            elif value:
+                copies.append((key, copy))
+        self._empty, self._copies = tuple(empty), tuple(copies)
 
     def copy(self, replaced: Iterable[str] = ()) -> dict[str, Any]:
         """A fresh finding, equal to the one the template was made from; the keys ``replaced`` are

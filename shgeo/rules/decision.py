@@ -179,12 +179,14 @@ class _Block:
     """How a ``spatial`` or ``project`` block is checked: its name, the check of each key, the keys
     it takes (for the message), and its keys split into yes/no keys and the others."""
 
-    __slots__ = ("name", "checks", "expected", "bools", "others", "closed")
+    __slots__ = ("name", "checks", "expected", "bools", "others", "lists", "closed")
 
     def __init__(self, name: str, checks: dict[str, Any], expected: Mapping[str, str]) -> None:
         self.name, self.checks, self.expected = name, checks, expected
         self.bools = frozenset(k for k, check in checks.items() if check is _check_bool)
-        self.others = tuple(k for k in checks if k not in self.bools)
+        self.others = frozenset(k for k in checks if k not in self.bools)
+        #: keys taking a list of strings (an empty list is the empty tuple)
+        self.lists = frozenset(k for k in self.others if expected[k] == _STR_LIST or k in _CLOSED)
         #: list keys whose values are all of a closed set: taken without calling the check
         self.closed = {k: _CLOSED[k] for k in self.others
                        if k in _CLOSED and k != "confirmed_route" and checks[k] is not _check_str_list}
@@ -207,20 +209,24 @@ def _check_block(block: Any, spec: _Block) -> dict[str, Any]:
         if _YES_NO_TYPES.issuperset(map(type, out.values())):
             return out
     elif keys <= spec.checks.keys() and _YES_NO_TYPES.issuperset(map(type, map(out.__getitem__, keys & spec.bools))):
-        closed, checks, name = spec.closed, spec.checks, spec.name
+        closed, checks, name, lists = spec.closed, spec.checks, spec.name, spec.lists
         try:
-            for key in spec.others:
-                value = out.get(key)
+            for key in keys & spec.others:
+                value = out[key]
                 if value is None:
                     continue
-                allowed = closed.get(key)
-                if allowed is not None and type(value) is list:
-                    try:
-                        if allowed.issuperset(value):   # every item a value of the closed set
-                            out[key] = tuple(dict.fromkeys(value))
-                            continue
-                    except TypeError:   # an unhashable item: named by the check
-                        pass
+                if type(value) is list and key in lists:
+                    if not value:
+                        out[key] = ()
+                        continue
+                    allowed = closed.get(key)
+                    if allowed is not None:
+                        try:
+                            if allowed.issuperset(value):   # every item a value of the closed set
+                                out[key] = tuple(dict.fromkeys(value))
+                                continue
+                        except TypeError:   # an unhashable item: named by the check
+                            pass
                 out[key] = checks[key](f"{name}.{key}", value)
         except Exception:   # a wrong value: checked again below, in the block's order, to name the first
             pass
