@@ -282,7 +282,7 @@ def _independent_groups() -> tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]
     return tuple(groups)
 
 
-#: (variables, implication indexes, memo: values of the variables -> what follows, in order).
+#: (variables, implication indexes, memo: values of the variables -> (values derived, their entries)).
 _GROUPS = tuple((names, indexes, {}) for names, indexes in _independent_groups())
 _GROUP_MEMO_LIMIT = 100_000
 
