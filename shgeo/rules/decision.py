@@ -179,7 +179,7 @@ class _Block:
     """How a ``spatial`` or ``project`` block is checked: its name, the check of each key, the keys
     it takes (for the message), and its keys split into yes/no keys and the others."""
 
-    __slots__ = ("name", "checks", "expected", "bools", "others", "lists", "closed")
+    __slots__ = ("name", "checks", "expected", "bools", "others", "lists", "closed", "words")
 
     def __init__(self, name: str, checks: dict[str, Any], expected: Mapping[str, str]) -> None:
         self.name, self.checks, self.expected = name, checks, expected
@@ -190,6 +190,8 @@ class _Block:
         #: list keys whose values are all of a closed set: taken without calling the check
         self.closed = {k: _CLOSED[k] for k in self.others
                        if k in _CLOSED and k != "confirmed_route" and checks[k] is not _check_str_list}
+        #: keys taking one word of a closed set: a string of the set is taken as it is
+        self.words = {k: words for k, words in (("activity", _ACTIVITY_SET), ("works", _WORKS_SET)) if k in checks}
 
 
 _YES_NO_TYPES = frozenset({bool, type(None)})
@@ -209,12 +211,14 @@ def _check_block(block: Any, spec: _Block) -> dict[str, Any]:
         if _YES_NO_TYPES.issuperset(map(type, out.values())):
             return out
     elif keys <= spec.checks.keys() and _YES_NO_TYPES.issuperset(map(type, map(out.__getitem__, keys & spec.bools))):
-        closed, checks, name, lists = spec.closed, spec.checks, spec.name, spec.lists
+        closed, checks, name, lists, words = spec.closed, spec.checks, spec.name, spec.lists, spec.words
         try:
             for key in keys & spec.others:
                 value = out[key]
                 if value is None:
                     continue
+                if type(value) is str and value in words.get(key, ()):
+                    continue   # one of the key's words, as it is
                 if type(value) is list and key in lists:
                     if not value:
                         out[key] = ()
