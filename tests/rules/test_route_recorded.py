@@ -26,36 +26,54 @@ from shgeo.rules.groundwater import UNIT_ROLES, WORKS
 
 RECORDED = Path(__file__).parent / "route_recorded.json.gz"
 
-_DISTRICTS = ["崇明区", "宝山区", "浦东新区", "金山区", "奉贤区", "青浦区", "松江区", "嘉定区"]
-_VILLAGES = ["310151101201", "310151101202", "310120101201", "310114501213"]
-_BOOLS = tuple(k for k, kind in PROJECT_KEYS.items() if kind == "bool" and k != "cross_district")
+#: Each spatial key with the values a query may give it (drawn for every query; lists are sampled).
+_SPATIAL = {
+    "redline": [True, True, False], "core_zone": [False, False, False, True], "land": [True, True, False],
+    "sea": [False, False, True], "island": [False, False, False, True],
+    "protected_area": ["自然保护区", "风景名胜区", "自然公园", "湿地公园"],
+    "water_source_l1": ["青草沙", "陈行", "黄浦江上游", "东风西沙"],
+    "groundwater_village": ["310151101201", "310120101201", "310114501213"],
+    "districts": ["崇明区", "宝山区", "浦东新区", "金山区", "奉贤区"],
+    "redline_districts": ["崇明区", "宝山区", "浦东新区"],
+    "outside_share": [0.0, 0.0, 0.0, 0.25],
+}
+#: Each project key other than the yes/no ones, with its values.
+_PROJECT = {
+    "activity": ["1", "2", "5", "6", "8", "9", 3, "development", "other"],
+    "works": list(WORKS),
+    "unit_roles": list(UNIT_ROLES),
+    "confirmed_route": ["二(三)第一款", "二(三)第二款", "二(六)", "三(一)第一款", "三(二)"],
+}
+_YES_NO = [k for k, kind in PROJECT_KEYS.items() if kind == "bool"]
+
+
+_LIST_KEYS = {"protected_area", "water_source_l1", "groundwater_village", "districts", "redline_districts",
+              "unit_roles", "confirmed_route"}
+
+
+def _value(rng: random.Random, key: str, values: list) -> object:
+    if key in _LIST_KEYS:
+        return rng.sample(values, rng.choice((0, 0, 1, 1, 2)))   # some of its values
+    return rng.choice(values)
 
 
 def _query(rng: random.Random, declared: float) -> dict:
-    """One query as a batch screening makes it; each project fact declared with probability ``declared``."""
-    redline = rng.random() < 0.7
-    districts = rng.sample(_DISTRICTS, rng.choice((1, 1, 2)))
-    spatial = {
-        "redline": redline, "core_zone": redline and rng.random() < 0.08, "land": True,
-        "sea": rng.random() < 0.3, "island": rng.random() < 0.03,
-        "protected_area": rng.sample(["自然保护区", "风景名胜区", "自然公园"], rng.choice((0, 0, 0, 1))),
-        "water_source_l1": rng.sample(["青草沙", "陈行", "黄浦江上游"], 1) if rng.random() < 0.15 else [],
-        "groundwater_village": rng.sample(_VILLAGES, 1) if rng.random() < 0.15 else [],
-        "districts": districts,
-        "redline_districts": districts[:rng.randint(1, len(districts))] if redline else [],
-    }
+    """One query; each project fact declared with probability ``declared``, the spatial block complete
+    but for some keys (left out: the overlay found nothing there) and some unknowns."""
+    spatial = {}
+    for key, values in _SPATIAL.items():
+        draw = rng.random()
+        if draw < 0.85:
+            spatial[key] = _value(rng, key, values)
+        elif draw < 0.9:
+            spatial[key] = None
     project: dict = {}
-    for key in _BOOLS:
+    for key in _YES_NO:
         if rng.random() < declared:
             project[key] = rng.random() < 0.3
-    if rng.random() < declared:
-        project["activity"] = rng.choice(["1", "2", "5", "6", "8", "development", "other"])
-    if rng.random() < declared:
-        project["works"] = rng.choice(WORKS)
-    if rng.random() < declared:
-        project["unit_roles"] = rng.sample(UNIT_ROLES, rng.choice((0, 1, 1, 2)))
-    if rng.random() < declared / 4:
-        project["confirmed_route"] = rng.choice(["二(三)第一款", "二(三)第二款", "二(六)", "三(一)第一款"])
+    for key, values in _PROJECT.items():
+        if rng.random() < declared:
+            project[key] = _value(rng, key, values)
     return {"spatial": spatial, "project": project}
 
 
@@ -67,8 +85,6 @@ def cases() -> list[tuple[dict, dict]]:
         for i in range(n):
             query = _query(rng, declared)
             kwargs: dict = {"as_of": rng.choice(["2025-06-01"] * 6 + ["2024-12-31", "2030-03-01"])}
-            if i % 9 == 0:   # spatial keys left out: the overlay found nothing there
-                query["spatial"] = {k: v for k, v in query["spatial"].items() if rng.random() < 0.6}
             if i % 11 == 0:   # facts stated unknown
                 query["project"] = {k: (None if rng.random() < 0.3 else v) for k, v in query["project"].items()}
             if i % 13 == 0:
