@@ -263,13 +263,14 @@ class Diagram:
         parts = [self._walk(kid, known, bits) for kid in self._kids[node]]
         if len(parts) == 2:   # a yes/no variable: the common case, merged pairwise
             (m0, c0, u0), (m1, c1, u1) = parts
-            cond = {}
-            for var, t0 in c0.items():
-                t1 = c1.get(var)
-                cond[var] = tuple(map(m1.__or__, t0)) if t1 is None else tuple(map(or_, t0, t1))
-            for var, t1 in c1.items():
-                if var not in c0:
-                    cond[var] = tuple(map(m0.__or__, t1))
+            if c1:
+                cond = {var: tuple(map(or_, t0, c1[var])) if var in c1 else tuple(map(m1.__or__, t0))
+                        for var, t0 in c0.items()}
+                for var, t1 in c1.items():
+                    if var not in c0:
+                        cond[var] = tuple(map(m0.__or__, t1))
+            else:   # the other branch a leaf (or asks nothing): its verdicts join every answer
+                cond = {var: tuple(map(m1.__or__, t0)) for var, t0 in c0.items()}
             cond[i] = (m0, m1)
             result = (m0 | m1, cond, u0 | u1)
         else:
