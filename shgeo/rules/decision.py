@@ -177,81 +177,72 @@ def _unknown_key(qkey: str, expected: Any) -> QueryError:
 
 class _Block:
     """How a ``spatial`` or ``project`` block is checked: its name, the check of each key, the keys
-    it takes (for the message), and its keys split into yes/no keys and the others."""
+    it takes (for the message), and how each key's common values are taken without calling its check
+    (``fast``: key -> (kind, closed set))."""
 
-    __slots__ = ("name", "checks", "expected", "bools", "others", "lists", "closed", "words")
+    __slots__ = ("name", "checks", "expected", "fast")
 
     def __init__(self, name: str, checks: dict[str, Any], expected: Mapping[str, str]) -> None:
         self.name, self.checks, self.expected = name, checks, expected
-        self.bools = frozenset(k for k, check in checks.items() if check is _check_bool)
-        self.others = frozenset(k for k in checks if k not in self.bools)
-        #: keys taking a list of strings (an empty list is the empty tuple)
-        self.lists = frozenset(k for k in self.others if expected[k] == _STR_LIST or k in _CLOSED)
-        #: list keys whose values are all of a closed set: taken without calling the check
-        self.closed = {k: _CLOSED[k] for k in self.others
-                       if k in _CLOSED and k != "confirmed_route" and checks[k] is not _check_str_list}
-        #: keys taking one word of a closed set: a string of the set is taken as it is
-        self.words = {k: words for k, words in (("activity", _ACTIVITY_SET), ("works", _WORKS_SET)) if k in checks}
+        self.fast: dict[str, tuple[int, frozenset[str] | None]] = {}
+        for key, check in checks.items():
+            if check is _check_bool:
+                self.fast[key] = (_YES_NO, None)
+            elif key in _WORDS:
+                self.fast[key] = (_WORD, _WORDS[key])
+            elif key in _CLOSED and key != "confirmed_route" and check is not _check_str_list:
+                self.fast[key] = (_CLOSED_LIST, _CLOSED[key])
+            elif expected[key] == _STR_LIST or key in _CLOSED:
+                self.fast[key] = (_LIST, None)
+            else:
+                self.fast[key] = (_OTHER, None)
 
 
-_YES_NO_TYPES = frozenset({bool, type(None)})
+#: How a key's common values are taken: true/false; a string of a closed set; a list whose items are
+#: all of a closed set; an empty list (of a list key); none (always checked).
+_YES_NO, _WORD, _CLOSED_LIST, _LIST, _OTHER = range(5)
+_WORDS = {"activity": _ACTIVITY_SET, "works": _WORKS_SET}
 
 
 def _check_block(block: Any, spec: _Block) -> dict[str, Any]:
     """Check the ``spatial`` or ``project`` block: every key known, every value of its type and set.
 
-    The common case (every key known, every yes/no key true, false or null, every list of a closed
-    set within it) is taken in one pass; anything else is checked key by key, in the block's order,
-    so the first wrong key is the one named."""
-    if not isinstance(block, Mapping):
+    Key by key, in the block's order (the first wrong key is the one named); the common values
+    (null, true or false, a word or a list of a closed set, an empty list) without calling the
+    key's check."""
+    if type(block) is not dict and not isinstance(block, Mapping):   # (a JSON object is a dict: no ABC check)
         raise QueryError(f"expected an object, got {_type_name(block)}", key=spec.name)
-    out = dict(block)
-    keys = out.keys()
-    if keys <= spec.bools:
-        if _YES_NO_TYPES.issuperset(map(type, out.values())):
-            return out
-    elif keys <= spec.checks.keys() and _YES_NO_TYPES.issuperset(map(type, map(out.__getitem__, keys & spec.bools))):
-        closed, checks, name, lists, words = spec.closed, spec.checks, spec.name, spec.lists, spec.words
-        try:
-            for key in keys & spec.others:
-                value = out[key]
-                if value is None:
-                    continue
-                if type(value) is str and value in words.get(key, ()):
-                    continue   # one of the key's words, as it is
-                if type(value) is list and key in lists:
-                    if not value:
-                        out[key] = ()
-                        continue
-                    allowed = closed.get(key)
-                    if allowed is not None:
-                        try:
-                            if allowed.issuperset(value):   # every item a value of the closed set
-                                out[key] = tuple(dict.fromkeys(value))
-                                continue
-                        except TypeError:   # an unhashable item: named by the check
-                            pass
-                out[key] = checks[key](f"{name}.{key}", value)
-        except Exception:   # a wrong value: checked again below, in the block's order, to name the first
-            pass
-        else:
-            return out
-    return _check_each(block, spec)
-
-
-def _check_each(block: Mapping[str, Any], spec: _Block) -> dict[str, Any]:
-    """:func:`_check_block` key by key."""
     out: dict[str, Any] = {}
-    name, checks = spec.name, spec.checks
+    name, fast = spec.name, spec.fast
     for key, value in block.items():
-        check = checks.get(key)
-        if check is None:
+        how = fast.get(key)
+        if how is None:
             raise _unknown_key(f"{name}.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}",
                                spec.expected)
-        if value is None or (check is _check_bool and (value is True or value is False)):
-            out[key] = value   # the common cases, without building the key's name
-        else:
-            out[key] = check(f"{name}.{key}", value)
+        if value is None:
+            out[key] = None
+            continue
+        kind = how[0]
+        if kind == _YES_NO:
+            if value is True or value is False:
+                out[key] = value
+                continue
+        elif kind == _WORD:
+            if type(value) is str and value in how[1]:
+                out[key] = value
+                continue
+        elif type(value) is list and kind != _OTHER:
+            if not value:
+                out[key] = ()
+                continue
+            if kind == _CLOSED_LIST:
+                try:
+                    if how[1].issuperset(value):   # every item a value of the closed set
+                        out[key] = tuple(dict.fromkeys(value))
+                        continue
+                except TypeError:   # an unhashable item: named by the check
+                    pass
+        out[key] = spec.checks[key](f"{name}.{key}", value)
     return out
 
 
@@ -333,7 +324,7 @@ def validate_query(query: Any, *, check_names: bool = True) -> dict[str, Any]:
     facts read from a layer library, whose layers name them as they do (the
     library stage checks the layers).
     """
-    if not isinstance(query, Mapping):
+    if type(query) is not dict and not isinstance(query, Mapping):
         raise QueryError(f"a query is a JSON object with keys {', '.join(_TOP_KEYS)}, "
                          f"got {_type_name(query)}")
     for key in query:
