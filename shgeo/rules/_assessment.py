@@ -18,7 +18,7 @@ from typing import Any
 
 from ._derivation import QUESTION_KEY, Known, follows
 from ._diagram import Diagram
-from ._finding import BODY_KEYS, OUTCOMES, Document, Verdict, clause_sort_key, instantiate, new_finding
+from ._finding import BODY_KEYS, OUTCOMES, Document, Template, Verdict, clause_sort_key, instantiate, new_finding
 from ._vocabulary import ACTIVITIES, ANSWERS, ASK, LEVEL_ZH, OUTCOME_ZH, statement
 
 __all__ = ["Context", "assess_query", "needs_information", "question"]
@@ -96,12 +96,18 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
 
 
 #: The parts of a needs_information finding that follow from its verdicts and questions alone.
-_OPEN: dict[Any, tuple[Any, ...]] = {}
+_OPEN: dict[Any, Template] = {}
 _OPEN_LIMIT = 20_000
 
 
+#: document number -> the clause tokens its passages are filed under.
+_TOKENS: dict[str, frozenset[str]] = {}
+
+
 def _cite_candidates(document: Document, candidates: list[str]) -> list[dict[str, str]]:
-    tokens = {clause for clause, _ in document.passages.values()}
+    tokens = _TOKENS.get(document.doc)
+    if tokens is None:
+        tokens = _TOKENS[document.doc] = frozenset(clause for clause, _ in document.passages.values())
     cites = [document.cite_clause(c) for c in candidates if c in tokens]
     return cites or [document.cite(next(iter(document.passages)))]
 
@@ -174,7 +180,7 @@ def settled(verdicts: tuple[Verdict, ...], questions: Questions) -> dict[str, An
 
 
 def _open_parts(document: Document, verdicts: tuple[Verdict, ...], questions: Questions,
-                alternatives: dict[str, tuple[Verdict, ...]] | None) -> dict[str, Any]:
+                alternatives: dict[str, tuple[Verdict, ...]] | None) -> Template:
     """A needs_information finding but for the derived and presumed facts and ``extra``: candidates,
     questions, settled, and the candidates' citations."""
     candidates = sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key)
@@ -192,23 +198,15 @@ def _open_parts(document: Document, verdicts: tuple[Verdict, ...], questions: Qu
         alt: Questions = ((("confirmed_route", tuple(alternatives.items())),) if alternatives else ())
         flat = tuple(dict.fromkeys(x for vs in (alternatives or {}).values() for x in vs)) or verdicts
         summary = settled(flat, alt)
-    return new_finding(document, "needs_information", as_of=document.valid_from, candidates=candidates,
-                       questions=list(asked.values()), settled=summary,
-                       citations=_cite_candidates(document, candidates))
+    return Template(new_finding(document, "needs_information", as_of=document.valid_from, candidates=candidates,
+                                questions=list(asked.values()), settled=summary,
+                                citations=_cite_candidates(document, candidates)))
 
 
-def _copy_settled(summary: dict[str, Any]) -> dict[str, Any]:
-    return {"outcomes": list(summary["outcomes"]), "clauses": list(summary["clauses"]), "level": summary["level"],
-            "bodies": {k: list(v) if isinstance(v, list) else v for k, v in summary["bodies"].items()},
-            "if": [{**c, "values": list(c["values"]), "clauses": list(c["clauses"])} for c in summary["if"]],
-            "text": list(summary["text"])}
-
-
-def _open_finding(document: Document, template: dict[str, Any], verdicts: tuple[Verdict, ...], ctx: Context,
+def _open_finding(document: Document, template: Template, verdicts: tuple[Verdict, ...], ctx: Context,
                   presumed_note: PresumedNote | None, extra: list[str],
                   citations: list[dict[str, str]] | None = None) -> dict[str, Any]:
     finding = instantiate(template, as_of=ctx.as_of, document=document, extra=extra, derived=ctx.derived,
-                          settled=_copy_settled(template["settled"]),
                           presumed=ctx.presumed_entries(presumed_note, verdicts) if presumed_note else [])
     if citations is not None:
         finding["citations"] = [dict(c) for c in citations]

@@ -30,6 +30,7 @@ Everything here is a dict lookup: no text is parsed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from ._diagram import Layout
@@ -148,7 +149,9 @@ class Known:
     ``values``: variable -> value for every known variable (declared, derived or
     presumed). ``derived``: variable -> ``{"key", "value", "from", "basis"}``.
     ``presumed``: the variables presumed absent. ``spatial`` / ``project``: the
-    query blocks (spatial defaults applied), for the wording.
+    query blocks (spatial defaults applied), for the wording. ``encoded``: the
+    :data:`LAYOUT` bits of ``values`` (:func:`encode`); ``noted``: the known-bits of
+    the derived and presumed variables.
     """
 
     spatial: dict[str, Any]
@@ -158,15 +161,8 @@ class Known:
     presumed: frozenset[str] = frozenset()
     confirmed: frozenset[str] = frozenset()
     encoded: tuple[int, int] = (0, 0)
-
-    @property
-    def noted(self) -> int:
-        """Known-bits of the derived and presumed variables (those a finding lists when its rules read them)."""
-        bits, index = 0, LAYOUT.index
-        for var in (*self.derived, *self.presumed):
-            if var in index:
-                bits |= 1 << index[var]
-        return bits
+    #: known-bits of the derived and presumed variables (those a finding lists when its rules read them)
+    noted: int = 0
 
 
 def _names(names: tuple[str, ...]) -> str:
@@ -211,6 +207,8 @@ def follows(var: str, value: Any, values: dict[str, Any]) -> tuple[tuple[str, An
 
 
 follows.reads = tuple(sorted(_JOINT_VARS))   # type: ignore[attr-defined]  # what it consults in ``values``
+#: the variables an answer to which may bring a fact (a premise of some implication); the others bring none
+follows.brings = frozenset(k for premises, *_ in IMPLICATIONS for k, _ in premises)   # type: ignore[attr-defined]
 
 
 def _later_premise(index: int) -> bool:
@@ -222,8 +220,9 @@ def _later_premise(index: int) -> bool:
 _AGAIN = tuple(_later_premise(i) for i in range(len(IMPLICATIONS)))
 
 
-def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Apply :data:`IMPLICATIONS` to a fixpoint; a key two derivations disagree on is left unknown.
+def _derive_in(indexes: tuple[int, ...], values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Apply the implications ``indexes`` (of :data:`IMPLICATIONS`) to a fixpoint; a key two
+    derivations disagree on is left unknown.
 
     ``values`` holds the declared facts on entry; the derived ones are added to it."""
     blocked: set[str] = set()
@@ -234,7 +233,8 @@ def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
         again = True
         while again and conflict is None:
             again = False
-            for index, (premises, key, value, source, basis) in enumerate(IMPLICATIONS):
+            for index in indexes:
+                premises, key, value, source, basis = IMPLICATIONS[index]
                 if key in values:
                     got = derived.get(key)
                     if got is None or got["value"] is value:
@@ -260,6 +260,56 @@ def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
             del values[key]
 
 
+def _independent_groups() -> tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]:
+    """:data:`IMPLICATIONS` split into groups that share no variable: (variables, implication indexes).
+    What a group derives depends only on the values of its own variables."""
+    group_of: dict[str, int] = {}
+    members: dict[int, set[str]] = {}
+    for index, (premises, key, _, _, _) in enumerate(IMPLICATIONS):
+        names = {key, *(k for k, _ in premises)}
+        joined = {group_of[n] for n in names if n in group_of}
+        gid = min(joined) if joined else index
+        merged = set(names)
+        for other in joined:
+            merged |= members.pop(other)
+        members[gid] = merged
+        for n in merged:
+            group_of[n] = gid
+    groups = []
+    for gid, names in members.items():
+        indexes = tuple(i for i, (_, key, _, _, _) in enumerate(IMPLICATIONS) if group_of[key] == gid)
+        groups.append((tuple(sorted(names)), indexes))
+    return tuple(groups)
+
+
+#: (variables, implication indexes, memo: values of the variables -> (values derived, their entries)).
+_GROUPS = tuple((names, indexes, {}) for names, indexes in _independent_groups())
+_GROUP_MEMO_LIMIT = 100_000
+
+
+def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Apply :data:`IMPLICATIONS` to a fixpoint; a key two derivations disagree on is left unknown.
+
+    ``values`` holds the declared facts on entry; the derived ones are added to it. Each group of
+    implications sharing no variable with the others is worked out once per assignment of its
+    variables (:func:`_derive_in`); the entries are shared, never changed."""
+    derived: dict[str, dict[str, Any]] = {}
+    get = values.get
+    for names, indexes, memo in _GROUPS:
+        key = tuple(map(get, names))
+        follows = memo.get(key)
+        if follows is None:   # worked out on ``values`` itself: the group reads and adds only its own variables
+            got = _derive_in(indexes, values)
+            derived.update(got)
+            if len(memo) >= _GROUP_MEMO_LIMIT:
+                memo.clear()
+            memo[key] = ({k: e["value"] for k, e in got.items()}, got)
+        elif follows[1]:
+            values.update(follows[0])
+            derived.update(follows[1])
+    return derived
+
+
 def _cross_district(spatial: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
     """二(六) 跨区, derived from the districts (entry or None) and whether it is to be presumed absent."""
     red, alld = spatial.get("redline_districts"), spatial.get("districts")
@@ -282,6 +332,10 @@ def _cross_district(spatial: dict[str, Any]) -> tuple[dict[str, Any] | None, boo
     return None, red is not None and alld is not None
 
 
+#: (redline_districts, districts) -> what :func:`_cross_district` says of them (entries shared, never changed).
+_CROSS_DISTRICT: dict[tuple[Any, Any], tuple[dict[str, Any] | None, bool]] = {}
+
+
 def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
     """The decision variables of a validated query (see the module docstring)."""
     sp = {**SPATIAL_DEFAULTS, **spatial}
@@ -296,7 +350,10 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
         value = sp[key]
         if value is not None:
             values[key] = len(value) > 0
-    values.update({key: value for key, value in project.items() if value is not None})
+    if None in project.values():   # facts stated unknown are left out
+        values.update({key: value for key, value in project.items() if value is not None})
+    else:
+        values.update(project)
     activity = project.get("activity")
     if activity is not None:
         values["activity"] = "annex" if activity in _ANNEX else activity
@@ -311,7 +368,14 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
         values["redline"] = sp["redline"]   # left out of a given block: the overlay found nothing
     presumed = []
     if "cross_district" not in values:
-        entry, presume = _cross_district(sp)
+        districts = (sp["redline_districts"], sp["districts"])
+        said = _CROSS_DISTRICT.get(districts)
+        if said is None:
+            said = _cross_district(sp)
+            if len(_CROSS_DISTRICT) >= _GROUP_MEMO_LIMIT:
+                _CROSS_DISTRICT.clear()
+            _CROSS_DISTRICT[districts] = said
+        entry, presume = said
         if entry is not None:
             derived["cross_district"] = entry
             values["cross_district"] = entry["value"]
@@ -323,7 +387,13 @@ def known_facts(spatial: dict[str, Any], project: dict[str, Any]) -> Known:
             presumed.append(key)
             values[key] = False
     _major_readings(values, derived)
-    return Known(sp, project, values, derived, frozenset(presumed), confirmed, encode(values, confirmed))
+    # derived and presumed variables are distinct, each with a bit of its own: the sum is their union
+    noted = sum(map(_KNOWN_BIT.get, derived, repeat(0))) + sum(map(_KNOWN_BIT.get, presumed, repeat(0)))
+    return Known(sp, project, values, derived, frozenset(presumed), confirmed, encode(values, confirmed), noted)
+
+
+#: Decision variable -> its known-bit in :data:`LAYOUT`.
+_KNOWN_BIT = {var: 1 << i for var, i in LAYOUT.index.items()}
 
 
 #: Bits of the ``confirmed:<clause>`` variables: all unconfirmed, and the change each confirmation makes.

@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from functools import reduce
+from itertools import repeat
+from operator import or_
 from typing import Any
 
 from ._facts import Facts, Then, Unknown
@@ -102,19 +105,20 @@ class Layout:
         #: variable -> value -> (known bit, value bit)
         self.bits = {var: {value: (1 << i, 1 << (self.offsets[i] + j)) for j, value in enumerate(domain)}
                      for i, (var, domain) in enumerate(zip(self.variables, self.domains))}
+        #: (variable, value) -> known bit, and -> value bit: one lookup per fact
+        self._known_bit = {(var, value): pair[0] for var, by_value in self.bits.items()
+                           for value, pair in by_value.items()}
+        self._value_bit = {(var, value): pair[1] for var, by_value in self.bits.items()
+                           for value, pair in by_value.items()}
 
     def encode(self, values: Mapping[str, Any]) -> tuple[int, int]:
-        """(known bits, value bits) of an assignment; values outside the layout are ignored."""
-        known = bits = 0
-        table = self.bits
-        for var, value in values.items():
-            by_value = table.get(var)
-            if by_value is not None:
-                pair = by_value.get(value)
-                if pair is not None:
-                    known |= pair[0]
-                    bits |= pair[1]
-        return known, bits
+        """(known bits, value bits) of an assignment; values outside the layout are ignored.
+
+        A mapping holds each variable once, and each (variable, value) has bits of its own, so the
+        sums are the unions of the bits."""
+        items = values.items()
+        return (sum(map(self._known_bit.get, items, repeat(0))),
+                sum(map(self._value_bit.get, items, repeat(0))))
 
 
 class Diagram:
@@ -139,6 +143,8 @@ class Diagram:
         self._reading: list[set[str]] = []
         self.root = self._explore({})
         self._leaf_results = [(1 << v, _NO_COND, 0) for v in range(len(self.verdicts))]
+        #: node -> (known bit, offset of its value bits, their mask, child by the value bit set): one step down
+        self._steps = [self._step(node) for node in range(len(self._var))]
         self._memo: dict[tuple[int, int, int], tuple[int, dict[int, tuple[int, ...]], int]] = {}
         self._mask_verdicts: dict[int, tuple[Verdict, ...]] = {}
         self._mask_memo: dict[tuple[int, int, int], int] = {}
@@ -225,16 +231,24 @@ class Diagram:
             mask, cond, below = self._branch(node, known, bits)
         return mask, cond, used | below
 
+    def _step(self, node: int) -> tuple[int, int, int, tuple[int, ...]]:
+        i, kids = self._var[node], self._kids[node]
+        by_bit = [0] * (1 << len(kids))   # indexed by the value bits of the variable (one is set)
+        for j, kid in enumerate(kids):
+            by_bit[1 << j] = kid
+        return 1 << i, self._offsets[i], (1 << len(kids)) - 1, tuple(by_bit)
+
     def _descend(self, node: int, known: int, bits: int) -> tuple[int, int]:
         """Follow the branches of known variables from ``node``: the first node whose variable is
         unknown (or a leaf), and the known variables read on the way."""
         used = 0
-        var, kids_of, offsets = self._var, self._kids, self._offsets
-        while node >= 0 and known >> var[node] & 1:
-            i = var[node]
-            used |= 1 << i
-            kids = kids_of[node]
-            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
+        steps = self._steps
+        while node >= 0:
+            bit, offset, width, child = steps[node]
+            if not known & bit:
+                break
+            used |= bit
+            node = child[bits >> offset & width]
         return node, used
 
     def _branch(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
@@ -249,13 +263,14 @@ class Diagram:
         parts = [self._walk(kid, known, bits) for kid in self._kids[node]]
         if len(parts) == 2:   # a yes/no variable: the common case, merged pairwise
             (m0, c0, u0), (m1, c1, u1) = parts
-            cond = {}
-            for var, t0 in c0.items():
-                t1 = c1.get(var)
-                cond[var] = tuple(a | m1 for a in t0) if t1 is None else tuple(a | b for a, b in zip(t0, t1))
-            for var, t1 in c1.items():
-                if var not in c0:
-                    cond[var] = tuple(b | m0 for b in t1)
+            if c1:
+                cond = {var: tuple(map(or_, t0, c1[var])) if var in c1 else tuple(map(m1.__or__, t0))
+                        for var, t0 in c0.items()}
+                for var, t1 in c1.items():
+                    if var not in c0:
+                        cond[var] = tuple(map(m0.__or__, t1))
+            else:   # the other branch a leaf (or asks nothing): its verdicts join every answer
+                cond = {var: tuple(map(m1.__or__, t0)) for var, t0 in c0.items()}
             cond[i] = (m0, m1)
             result = (m0 | m1, cond, u0 | u1)
         else:
@@ -266,9 +281,10 @@ class Diagram:
             cond = {}
             for part in parts:
                 for var in part[1]:
-                    if var not in cond:
-                        cond[var] = tuple(_or(p[1][var][v] if var in p[1] else p[0] for p in parts)
-                                          for v in range(len(self.domains[var])))
+                    if var not in cond:   # per value: the verdicts of every branch under it
+                        width = len(self.domains[var])
+                        rows = [c[var] if var in c else (m,) * width for m, c, _ in parts]
+                        cond[var] = tuple(map(_or, zip(*rows)))
             cond[i] = tuple(part[0] for part in parts)
             result = (mask, cond, used)
         if len(memo) >= _MEMO_LIMIT:
@@ -278,11 +294,12 @@ class Diagram:
 
     def _mask(self, node: int, known: int, bits: int) -> int:
         """The verdicts reachable below ``node`` (as :meth:`_walk`, without the questions)."""
-        var, kids_of, offsets = self._var, self._kids, self._offsets
-        while node >= 0 and known >> var[node] & 1:
-            i = var[node]
-            kids = kids_of[node]
-            node = kids[((bits >> offsets[i]) & ((1 << len(kids)) - 1)).bit_length() - 1]
+        steps = self._steps
+        while node >= 0:
+            bit, offset, width, child = steps[node]
+            if not known & bit:
+                break
+            node = child[bits >> offset & width]
         if node < 0:
             return 1 << (-1 - node)
         supp_k, supp_v = self._supp[node]
@@ -290,7 +307,7 @@ class Diagram:
         hit = self._mask_memo.get(key)
         if hit is None:
             hit = 0
-            for kid in kids_of[node]:
+            for kid in self._kids[node]:
                 hit |= self._mask(kid, known, bits)
             if len(self._mask_memo) >= _MEMO_LIMIT:
                 self._mask_memo.clear()
@@ -326,7 +343,7 @@ class Diagram:
         # below the first unknown variable: the verdicts and questions depend only on the facts this
         # part of the diagram reads (and those ``follows`` consults), so they are memoised on them
         supp_k, supp_v = self._supp[node]
-        context = tuple(values.get(v) for v in getattr(follows, "reads", ())) if follows else None
+        context = tuple(map(values.get, getattr(follows, "reads", ()))) if follows else None
         key = (node, known & supp_k, bits & supp_v, context)
         hit = self._reach_memo.get(key)
         if hit is None:
@@ -342,11 +359,14 @@ class Diagram:
         """(verdicts, ranked questions with the verdicts each answer leaves, variables read) below ``node``."""
         mask, cond, used = self._branch(node, known, bits)
         ranked = []
+        # ``follows.brings``, where given: the only variables whose answers may bring other facts
+        brings = getattr(follows, "brings", None) if follows is not None else None
+        variables, count = self.variables, mask.bit_count()
         for i, masks in cond.items():
-            if follows is not None:
+            if follows is not None and (brings is None or variables[i] in brings):
                 masks = self._with_consequences(i, masks, cond, values, follows, node, known, bits)
             sizes = [m.bit_count() for m in masks]
-            if min(sizes) == mask.bit_count():
+            if min(sizes) == count:
                 continue   # no answer rules anything out
             ranked.append((sum(sizes) / len(sizes), max(sizes), i, masks))
         if not ranked:
@@ -394,7 +414,4 @@ class _Reading(dict):
 
 
 def _or(masks: Iterable[int]) -> int:
-    out = 0
-    for m in masks:
-        out |= m
-    return out
+    return reduce(or_, masks, 0)

@@ -17,6 +17,7 @@ verbatim from the regulation files; a citation is ``{"doc", "clause", "text"}``.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -33,6 +34,7 @@ __all__ = [
     "load_document",
     "new_finding",
     "instantiate",
+    "Template",
     "clause_sort_key",
 ]
 
@@ -261,22 +263,63 @@ def _copied(value: Any) -> Any:
     return value
 
 
-def instantiate(template: dict[str, Any], *, as_of: date, document: Document, extra: list[str] = (),
-                citations: list[dict[str, str]] = (), **values: Any) -> dict[str, Any]:
-    """A finding from a :func:`new_finding` template: its lists copied, ``extra`` and ``citations``
-    appended (de-duplicated), the other ``values`` set, ``validity`` for ``as_of``."""
-    finding = dict(template)
-    for key in _FLAT_LISTS:
-        finding[key] = list(template[key])
-    for key in ("citations", "derived", "presumed"):
-        finding[key] = [dict(item) for item in template[key]]
-    finding["questions"] = [{**q, "answers": list(q["answers"])} if "answers" in q else dict(q)
-                            for q in template["questions"]]
-    for key in ("routes", "obligation_details"):
-        if template[key]:
-            finding[key] = _copied(template[key])
-        else:
+def _copy_settled(summary: dict[str, Any]) -> dict[str, Any]:
+    return {"outcomes": list(summary["outcomes"]), "clauses": list(summary["clauses"]), "level": summary["level"],
+            "bodies": {k: list(v) if isinstance(v, list) else v for k, v in summary["bodies"].items()},
+            "if": [{**c, "values": list(c["values"]), "clauses": list(c["clauses"])} for c in summary["if"]],
+            "text": list(summary["text"])}
+
+
+def _copy_dicts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(item) for item in items]
+
+
+def _copy_questions(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**q, "answers": list(q["answers"])} if "answers" in q else dict(q) for q in questions]
+
+
+#: How each key of a finding holding lists or dicts is copied (strings and numbers are shared: immutable).
+_COPY = {**{key: list for key in _FLAT_LISTS}, "domain": list, **{key: _copy_dicts for key in _DICT_LISTS},
+         "questions": _copy_questions, "routes": _copied, "obligation_details": _copied,
+         "settled": _copy_settled, "validity": dict}
+
+
+class Template:
+    """A finding made once (:func:`new_finding`) and used for many queries: each use is a fresh copy
+    (every list and dict new; strings and numbers, immutable, shared)."""
+
+    __slots__ = ("_finding", "_empty", "_copies")
+
+    def __init__(self, finding: dict[str, Any]) -> None:
+        self._finding = finding
+        #: keys holding an empty list (a new one each use), and those holding anything else to copy
+        empty, copies = [], []
+        for key, copy in _COPY.items():
+            value = finding[key]
+            if value == []:
+                empty.append(key)
+            elif value:
+                copies.append((key, copy))
+        self._empty, self._copies = tuple(empty), tuple(copies)
+
+    def copy(self, replaced: Iterable[str] = ()) -> dict[str, Any]:
+        """A fresh finding, equal to the one the template was made from; the keys ``replaced`` are
+        left as they are (the caller sets them)."""
+        template = self._finding
+        finding = dict(template)
+        for key in self._empty:
             finding[key] = []
+        for key, copy in self._copies:
+            if key not in replaced:
+                finding[key] = copy(template[key])
+        return finding
+
+
+def instantiate(template: Template, *, as_of: date, document: Document, extra: list[str] = (),
+                citations: list[dict[str, str]] = (), **values: Any) -> dict[str, Any]:
+    """A finding from a :class:`Template`: a fresh copy, ``extra`` and ``citations`` appended
+    (de-duplicated), the other ``values`` set, ``validity`` for ``as_of``."""
+    finding = template.copy(values.keys())
     if extra:
         finding["extra"] = list(dict.fromkeys(finding["extra"] + list(extra)))
     if citations:

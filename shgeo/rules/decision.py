@@ -175,19 +175,74 @@ def _unknown_key(qkey: str, expected: Any) -> QueryError:
     return QueryError(f"unknown key; expected one of {', '.join(expected)}", key=qkey)
 
 
-def _check_block(name: str, block: Any, checks: dict[str, Any], expected: Mapping[str, str]) -> dict[str, Any]:
-    """Check the ``spatial`` or ``project`` block: every key known, every value of its type and set."""
-    if not isinstance(block, Mapping):
-        raise QueryError(f"expected an object, got {_type_name(block)}", key=name)
+class _Block:
+    """How a ``spatial`` or ``project`` block is checked: its name, the check of each key, the keys
+    it takes (for the message), and how each key's common values are taken without calling its check
+    (``fast``: key -> (kind, closed set))."""
+
+    __slots__ = ("name", "checks", "expected", "fast")
+
+    def __init__(self, name: str, checks: dict[str, Any], expected: Mapping[str, str]) -> None:
+        self.name, self.checks, self.expected = name, checks, expected
+        self.fast: dict[str, tuple[int, frozenset[str] | None]] = {}
+        for key, check in checks.items():
+            if check is _check_bool:
+                self.fast[key] = (_YES_NO, None)
+            elif key in _WORDS:
+                self.fast[key] = (_WORD, _WORDS[key])
+            elif key in _CLOSED and key != "confirmed_route" and check is not _check_str_list:
+                self.fast[key] = (_CLOSED_LIST, _CLOSED[key])
+            elif expected[key] == _STR_LIST or key in _CLOSED:
+                self.fast[key] = (_LIST, None)
+            else:
+                self.fast[key] = (_OTHER, None)
+
+
+#: How a key's common values are taken: true/false; a string of a closed set; a list whose items are
+#: all of a closed set; an empty list (of a list key); none (always checked).
+_YES_NO, _WORD, _CLOSED_LIST, _LIST, _OTHER = range(5)
+_WORDS = {"activity": _ACTIVITY_SET, "works": _WORKS_SET}
+
+
+def _check_block(block: Any, spec: _Block) -> dict[str, Any]:
+    """Check the ``spatial`` or ``project`` block: every key known, every value of its type and set.
+
+    Key by key, in the block's order (the first wrong key is the one named); the common values
+    (null, true or false, a word or a list of a closed set, an empty list) without calling the
+    key's check."""
+    if type(block) is not dict and not isinstance(block, Mapping):   # (a JSON object is a dict: no ABC check)
+        raise QueryError(f"expected an object, got {_type_name(block)}", key=spec.name)
     out: dict[str, Any] = {}
+    name, fast = spec.name, spec.fast
     for key, value in block.items():
-        check = checks.get(key)
-        if check is None:
-            raise _unknown_key(f"{name}.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}", expected)
-        if value is None or (check is _check_bool and (value is True or value is False)):
-            out[key] = value   # the common cases, without building the key's name
-        else:
-            out[key] = check(f"{name}.{key}", value)
+        how = fast.get(key)
+        if how is None:
+            raise _unknown_key(f"{name}.{_shown(key)[1:-1] if isinstance(key, str) else _shown(key)}",
+                               spec.expected)
+        if value is None:
+            out[key] = None
+            continue
+        kind = how[0]
+        if kind == _YES_NO:
+            if value is True or value is False:
+                out[key] = value
+                continue
+        elif kind == _WORD:
+            if type(value) is str and value in how[1]:
+                out[key] = value
+                continue
+        elif type(value) is list and kind != _OTHER:
+            if not value:
+                out[key] = ()
+                continue
+            if kind == _CLOSED_LIST:
+                try:
+                    if how[1].issuperset(value):   # every item a value of the closed set
+                        out[key] = tuple(dict.fromkeys(value))
+                        continue
+                except TypeError:   # an unhashable item: named by the check
+                    pass
+        out[key] = spec.checks[key](f"{name}.{key}", value)
     return out
 
 
@@ -222,6 +277,9 @@ _PROJECT_CHECKS = {
     "unit_roles": lambda k, v: _check_str_list(k, v, "unit_roles"),
     "confirmed_route": _check_confirmed,
 }
+_PROJECT_BLOCK = _Block("project", _PROJECT_CHECKS, PROJECT_KEYS)
+_SPATIAL_BLOCK = _Block("spatial", _SPATIAL_CHECKS, SPATIAL_KEYS)
+_SPATIAL_BLOCK_OF_LAYERS = _Block("spatial", _SPATIAL_CHECKS_OF_LAYERS, SPATIAL_KEYS)
 
 
 def _check_date(key: str, value: Any) -> date | None:
@@ -266,7 +324,7 @@ def validate_query(query: Any, *, check_names: bool = True) -> dict[str, Any]:
     facts read from a layer library, whose layers name them as they do (the
     library stage checks the layers).
     """
-    if not isinstance(query, Mapping):
+    if type(query) is not dict and not isinstance(query, Mapping):
         raise QueryError(f"a query is a JSON object with keys {', '.join(_TOP_KEYS)}, "
                          f"got {_type_name(query)}")
     for key in query:
@@ -274,9 +332,9 @@ def validate_query(query: Any, *, check_names: bool = True) -> dict[str, Any]:
             raise _unknown_key(_shown(key)[1:-1] if isinstance(key, str) else _shown(key), _TOP_KEYS)
     spatial, project = query.get("spatial"), query.get("project")
     return {
-        "spatial": _check_block("spatial", {} if spatial is None else spatial,
-                                _SPATIAL_CHECKS if check_names else _SPATIAL_CHECKS_OF_LAYERS, SPATIAL_KEYS),
-        "project": _check_block("project", {} if project is None else project, _PROJECT_CHECKS, PROJECT_KEYS),
+        "spatial": _check_block({} if spatial is None else spatial,
+                                _SPATIAL_BLOCK if check_names else _SPATIAL_BLOCK_OF_LAYERS),
+        "project": _check_block({} if project is None else project, _PROJECT_BLOCK),
         "as_of": _check_date("as_of", query.get("as_of")),
         "id": _check_id(query.get("id")),
     }

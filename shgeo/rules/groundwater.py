@@ -285,8 +285,9 @@ def render(verdict: Verdict, ctx: Context) -> dict[str, Any]:
 
 def applies(known: Known) -> bool:
     """The project touches (or may touch: unknown) a protection zone or a control village."""
-    hits = [known.spatial.get(k) for k in ("water_source_l1", "groundwater_village")]
-    return not all(h is not None and len(h) == 0 for h in hits)
+    spatial = known.spatial
+    zones, villages = spatial.get("water_source_l1"), spatial.get("groundwater_village")
+    return not (zones is not None and len(zones) == 0 and villages is not None and len(villages) == 0)
 
 
 def assess_known(known: Known, as_of: date) -> dict[str, Any] | None:

@@ -57,7 +57,7 @@ from ._assessment import Context, assess_query, needs_information
 from ._derivation import LAYOUT, Known, encode
 from ._diagram import Diagram
 from ._facts import Facts, Rule, Then, Tri, Unknown, all3, any3, not3, select
-from ._finding import Verdict, instantiate, load_document, new_finding
+from ._finding import Template, Verdict, instantiate, load_document, new_finding
 from ._vocabulary import ROUTE_TOKENS
 
 __all__ = ["DOCUMENT", "REGULATION", "ANNEX_CATEGORIES", "assess", "assess_known", "decide",
@@ -808,7 +808,7 @@ _PROHIBITION_TEXT = {
 
 
 @lru_cache(maxsize=None)
-def _template(verdict: Verdict) -> dict[str, Any]:
+def _template(verdict: Verdict) -> Template:
     """The finding of a decided verdict without what the query adds (:func:`_wording`, domain,
     derived and presumed facts): made once per verdict."""
     kind = verdict.kind
@@ -843,12 +843,12 @@ def _template(verdict: Verdict) -> dict[str, Any]:
         cites += ids
         if kind == "四(二)" and "一" in verdict.clauses:
             cites.append("一.核心保护区")
-    return new_finding(
+    return Template(new_finding(
         DOCUMENT, verdict.outcome, as_of=DOCUMENT.valid_from, clauses=list(verdict.clauses), level=verdict.level,
         applicant=list(verdict.applicant), submit_to=list(verdict.submit_to), consult=list(verdict.consult),
         approver=verdict.approver, issuer=list(verdict.issuer), materials=list(verdict.materials),
         notify_to=list(verdict.notify_to), extra=extra, citations=[_cite(c) for c in cites], routes=routes,
-        open_lists=list(verdict.open_lists))
+        open_lists=list(verdict.open_lists)))
 
 
 def _wording(verdict: Verdict, known: Known) -> tuple[list[str], list[dict[str, str]]]:
