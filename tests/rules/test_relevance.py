@@ -3,7 +3,7 @@
 Properties over generated queries, checked against an oracle that knows nothing of the
 engine: it completes the unknown facts every possible way and routes each complete
 query (where the routing is a plain reading of the text), then compares what a
-reviewer would act on — outcome, clauses, level, bodies, zone and obligations, or,
+reviewer would act on — outcome, clauses, level, bodies, zone, obligations and extra steps, or,
 for a route the text itself leaves open, its candidates and question.
 
 - no ``needs_information`` where every completion of the unknowns gives the same answer;
@@ -92,12 +92,18 @@ def incomplete_queries(draw, max_blanks=3):
 
 
 def _signature(finding):
-    """What a reviewer acts on in a finding (its wording and citations aside)."""
+    """What a reviewer acts on in a finding (its citations aside).
+
+    The extra steps count: under 三(三) of 沪府办发〔2025〕8号 a project unchanged since its special
+    plan was recognised need not repeat the non-avoidance demonstration — same outcome, clauses and
+    level, one step less — so ``changed_since_special_plan`` is a question worth asking.
+    """
     if finding["outcome"] == "needs_information":
         return ("needs_information", tuple(finding["candidates"]), tuple(q["key"] for q in finding["questions"]))
     return (finding["outcome"], tuple(finding["clauses"]), finding["level"], tuple(finding["applicant"]),
             tuple(finding["submit_to"]), tuple(finding["consult"]), finding["approver"], tuple(finding["issuer"]),
-            tuple(finding["materials"]), tuple(finding["notify_to"]), finding["zone"], tuple(finding["obligations"]))
+            tuple(finding["materials"]), tuple(finding["notify_to"]), finding["zone"], tuple(finding["obligations"]),
+            tuple(finding["extra"]))
 
 
 def _findings(query):
@@ -352,3 +358,24 @@ def test_an_answer_is_judged_with_what_follows_from_it():
     f = _redline({"land": False, "sea": True}, {**LIMITED, "construction": False})
     assert [q["key"] for q in f["questions"]][0] == "sea_island_use"
     assert "若项目不需要办理用海用岛审批:仅需告知(二(五))。" in f["settled"]["text"]
+
+
+def test_unchanged_since_the_special_plan_is_asked_for_its_step():
+    """三(三) of 沪府办发〔2025〕8号: a national major project whose special plan was recognised need not
+    repeat the non-avoidance demonstration if nothing changed since — the answer changes a step, so the
+    question stays (found by the property above: same outcome and clauses either way)."""
+    project = {"annex_conditions_met": False, "national_major": True, "within_major_scope": True,
+               "new_construction_land": True, "temporary_land": True, "special_plan_recognised": True,
+               "activity": "1", "works": "new", "unit_roles": []}
+    project.update({k: False for k in PROJECT_BOOLS if k not in project and k != "changed_since_special_plan"})
+    spatial = {"redline": True, "core_zone": False, "land": True, "sea": False, "island": False,
+               "protected_area": [], "water_source_l1": [], "groundwater_village": [], "districts": ["崇明区"],
+               "redline_districts": ["崇明区"]}
+    query = {"spatial": spatial, "project": project}
+    reg = "沪府办发〔2025〕8号"
+    asked = _findings(query)[reg]
+    assert [q["key"] for q in asked["questions"]] == ["changed_since_special_plan"]
+    same, changed = (_findings(_with(query, "changed_since_special_plan", v))[reg] for v in (False, True))
+    assert same["outcome"] == changed["outcome"] and same["clauses"] == changed["clauses"]
+    assert len(same["extra"]) == len(changed["extra"]) + 1 and "无需重复" in same["extra"][-1]
+    assert len(oracle(query, ["changed_since_special_plan"])[reg]) == 2
