@@ -238,7 +238,7 @@ def _render_control(verdict: Verdict, ctx: Context, first: tuple[list[str], list
                     ) -> dict[str, Any]:
     known = ctx.known
     binding, passages = _control_text(known)
-    details = [{"item": item, "binds": spec["binds"], "binds_project": item in verdict.obligations,
+    details = [{"item": item, "binds": list(spec["binds"]), "binds_project": item in verdict.obligations,
                 "duties": binding.get(item, []) if item in verdict.obligations else []}
                for item, spec in OBLIGATIONS.items()]
     villages = known.spatial.get("groundwater_village") or ()

@@ -384,3 +384,31 @@ def test_long_values_are_cut_to_60_characters_in_messages():
 
 def test_activity_as_text_with_spaces_is_read():
     assert validate_query({"spatial": {}, "project": {"activity": " 3 "}})["project"]["activity"] == "3"
+
+
+def _containers(value, out):
+    if isinstance(value, (dict, list)):
+        out.append(value)
+        for v in (value.values() if isinstance(value, dict) else value):
+            _containers(v, out)
+    return out
+
+
+@pytest.mark.parametrize("project", [
+    {"activity": "other", "works": "expand", "unit_roles": ["polluter", "land_user"], "has_polluted": True},
+    {"activity": "1", "works": "new"},
+    {},
+])
+def test_answers_share_no_list_or_dict_with_each_other_or_the_rules(project):
+    """Every answer is the caller's own: changing one (a list of 四(二) duties, a settled block, a
+    question) changes neither a later answer nor the rules' tables."""
+    query = {"spatial": {"redline": True, "water_source_l1": [], "groundwater_village": ["310151101201"],
+                         "districts": ["崇明区"], "redline_districts": ["崇明区"]},
+             "project": project}
+    first, second = route(query, as_of=DAY), route(query, as_of=DAY)
+    assert first == second
+    ids = {id(c) for c in _containers(first, [])}
+    assert not [c for c in _containers(second, []) if id(c) in ids]
+    for c in _containers(first, []):
+        c.clear()
+    assert route(query, as_of=DAY) == second
