@@ -31,9 +31,9 @@ import io
 import logging
 import math
 import re
-from functools import lru_cache
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 

@@ -311,15 +311,12 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
     g_geom[inv[single]] = pgeom[single]
     g_geom[whole] = fp.geom[gi[whole]]
     multi = np.flatnonzero(use & (n_use[inv] > 1) & g_hit[inv])
-    g_perim = np.bincount(inv[multi], weights=shapely.length(pgeom[multi]), minlength=n_groups)
     if len(multi):
         groups, dense = np.unique(inv[multi], return_inverse=True)
         g_geom[groups] = group_union(pgeom[multi], dense, len(groups))
-    several = n_use > 1
 
     sel = np.flatnonzero(g_hit)
     gi, gf, g_area, g_length, g_geom = gi[sel], gf[sel], g_area[sel], g_length[sel], g_geom[sel]
-    g_perim, several = g_perim[sel], several[sel]
     gmode = fp.mode[gi]
     share = np.where(fp.cls[gi] == LINE, _ratio(g_length, fp.length[gi]),
                      np.where(gmode == POINT, 1.0, _ratio(g_area, fp.area[gi])))
@@ -332,13 +329,8 @@ def overlay_chunk(fp: FootprintArrays, lay: PreparedLayers, prep: WorkerGeometry
     sliver = np.where(fp.cls[gi] == LINE, g_length < opt.sliver_length_m, False)
     poly = gmode == POLYGON
     perim = np.zeros(len(sel))
-    exact = poly & ~several
-    perim[exact] = shapely.length(g_geom[exact])
-    perim[several] = g_perim[several]  # an upper bound: the pieces' cut edges count too
-    maybe_thin = poly & (share < 1.0 - 1e-9) & (2.0 * g_area < opt.sliver_length_m * perim)
-    now = maybe_thin & several  # the dissolved overlap's own perimeter
-    perim[now] = shapely.length(g_geom[now])
-    thin = maybe_thin & (2.0 * g_area < opt.sliver_length_m * perim)
+    perim[poly] = shapely.length(g_geom[poly])
+    thin = poly & (share < 1.0 - 1e-9) & (2.0 * g_area < opt.sliver_length_m * perim)
     sliver |= (poly & (g_area < opt.sliver_area_m2)) | thin
     flags = _FLAG_TEXT[sliver.astype(np.int64)]
 
@@ -398,8 +390,10 @@ def _nearest(geoms: np.ndarray, bounds: np.ndarray, boxes: np.ndarray, todo: np.
              lay: PreparedLayers, prepared: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest feature within *radius* of each footprint in *todo*: (footprint, feature, distance m).
 
-    Envelope candidates from the tree; exact distances only where the envelope
-    distance (a lower bound) could still beat the best distance found so far.
+    Envelope candidates from the tree; an exact distance for the nearest
+    envelope of each footprint, then only where the envelope distance (a lower
+    bound) could still beat that and the prepared piece (*prepared*, this
+    thread's copies) lies within it.
     """
     b = bounds[todo]
     qi, qp = tree.query(boxes[todo])

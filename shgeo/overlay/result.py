@@ -2,7 +2,8 @@
 
 Built by :func:`shgeo.overlay.overlay`; measures and overlap geometry are final
 when it is built (overlaps spread over several pieces were dissolved chunk by
-chunk), and the ``facts`` dicts are built per footprint on first access.  All geometry in :data:`shgeo.crs.WORKING_CRS`.
+chunk), and the ``facts`` dicts are built per footprint on first access.  All
+geometry in :data:`shgeo.crs.WORKING_CRS`.
 """
 
 from __future__ import annotations
