@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from functools import reduce
-from itertools import repeat
-from operator import or_
+from itertools import count, repeat
 from typing import Any
 
 from ._facts import Facts, Then, Unknown
@@ -36,8 +34,9 @@ log = logging.getLogger(__name__)
 
 #: Memoised sub-walks kept per diagram before the memo is emptied (bounds memory in long runs).
 _MEMO_LIMIT = 50_000
+#: Restricted nodes kept per diagram before they (and every memo naming them) are emptied.
+_RESTRICTED_LIMIT = 200_000
 
-_NO_COND: dict[int, tuple[int, ...]] = {}
 
 
 class Reach:
@@ -51,18 +50,19 @@ class Reach:
     verdicts and questions (equal keys, equal verdicts and questions).
     """
 
-    __slots__ = ("_diagram", "mask", "_ranked", "_used")
+    __slots__ = ("_diagram", "mask", "_ranked", "_used", "_ident")
 
     def __init__(self, diagram: Diagram, mask: int, ranked: tuple[tuple[int, tuple[int, ...]], ...],
-                 used: int) -> None:
+                 used: int, ident: int | None = None) -> None:
         self._diagram = diagram
         self.mask = mask
         self._ranked = ranked
         self._used = used
+        self._ident = ident
 
     @property
-    def key(self) -> tuple[int, tuple[tuple[int, tuple[int, ...]], ...]]:
-        return self.mask, self._ranked
+    def key(self) -> Any:
+        return (self.mask, self._ranked) if self._ident is None else self._ident
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -142,13 +142,33 @@ class Diagram:
         self._rests: dict[tuple[Any, ...], int] = {}
         self._reading: list[set[str]] = []
         self.root = self._explore({})
-        self._leaf_results = [(1 << v, _NO_COND, 0) for v in range(len(self.verdicts))]
         #: node -> (known bit, offset of its value bits, their mask, child by the value bit set): one step down
         self._steps = [self._step(node) for node in range(len(self._var))]
-        self._memo: dict[tuple[int, int, int], tuple[int, dict[int, tuple[int, ...]], int]] = {}
+        # restricted nodes (what the known facts leave of a node: see :meth:`_restricted_node`)
+        self._width = -(-len(self.verdicts) // 8) * 8   # bits of one slot of a table: a verdict mask
+        slots = sum(len(d) for d in self.domains)
+        self._table_bytes = slots * self._width // 8
+        ones = sum(1 << (s * self._width) for s in range(slots))
+        self._leaf_tables = [(1 << v) * ones for v in range(len(self.verdicts))]
+        full = (1 << self._width) - 1
+        everything = (1 << (slots * self._width)) - 1
+        self._not_slots = [everything ^ sum(full << ((self._offsets[i] + j) * self._width) for j in range(len(d)))
+                           for i, d in enumerate(self.domains)]
+        self._value_bits = [sum(1 << (self._offsets[i] + j) for j in range(len(d))) for i, d in enumerate(self.domains)]
+        self._r_ids: dict[tuple[int, tuple[int, ...]], int] = {}
+        self._r_var: list[int] = []
+        self._r_kids: list[tuple[int, ...]] = []
+        self._r_mask: list[int] = []
+        self._r_table: list[int] = []
+        self._r_met: list[int] = []
+        self._r_metv: list[int] = []
+        self._restricted: dict[tuple[int, int, int], tuple[int, int]] = {}
+        self._r_masks: dict[tuple[int, int, int], int] = {}
+        self._answers: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]] = {}
+        self._idents: dict[tuple[Any, ...], int] = {}
+        self._counter = count()
         self._mask_verdicts: dict[int, tuple[Verdict, ...]] = {}
-        self._mask_memo: dict[tuple[int, int, int], int] = {}
-        self._reach_memo: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]] = {}
+        self._reach_memo: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int, int]] = {}
         log.debug("compiled %d nodes, %d verdicts", len(self._var), len(self.verdicts))
 
     def __len__(self) -> int:
@@ -222,15 +242,6 @@ class Diagram:
         return node
 
     # -- walking ------------------------------------------------------------------
-    def _walk(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
-        """(verdict mask, {unknown variable: verdict mask per value}, known variables read) below ``node``."""
-        node, used = self._descend(node, known, bits)
-        if node < 0:
-            mask, cond, below = self._leaf_results[-1 - node]
-        else:
-            mask, cond, below = self._branch(node, known, bits)
-        return mask, cond, used | below
-
     def _step(self, node: int) -> tuple[int, int, int, tuple[int, ...]]:
         i, kids = self._var[node], self._kids[node]
         by_bit = [0] * (1 << len(kids))   # indexed by the value bits of the variable (one is set)
@@ -251,67 +262,97 @@ class Diagram:
             node = child[bits >> offset & width]
         return node, used
 
-    def _branch(self, node: int, known: int, bits: int) -> tuple[int, dict[int, tuple[int, ...]], int]:
-        """:meth:`_walk` at a node whose variable is unknown: every branch, memoised."""
-        supp_k, supp_v = self._supp[node]
-        key = (node, known & supp_k, bits & supp_v)
-        memo = self._memo
-        hit = memo.get(key)
-        if hit is not None:
-            return hit
-        i = self._var[node]
-        parts = [self._walk(kid, known, bits) for kid in self._kids[node]]
-        if len(parts) == 2:   # a yes/no variable: the common case, merged pairwise
-            (m0, c0, u0), (m1, c1, u1) = parts
-            if c1:
-                cond = {var: tuple(map(or_, t0, c1[var])) if var in c1 else tuple(map(m1.__or__, t0))
-                        for var, t0 in c0.items()}
-                for var, t1 in c1.items():
-                    if var not in c0:
-                        cond[var] = tuple(map(m0.__or__, t1))
-            else:   # the other branch a leaf (or asks nothing): its verdicts join every answer
-                cond = {var: tuple(map(m1.__or__, t0)) for var, t0 in c0.items()}
-            cond[i] = (m0, m1)
-            result = (m0 | m1, cond, u0 | u1)
-        else:
-            mask = used = 0
-            for part in parts:
-                mask |= part[0]
-                used |= part[2]
-            cond = {}
-            for part in parts:
-                for var in part[1]:
-                    if var not in cond:   # per value: the verdicts of every branch under it
-                        width = len(self.domains[var])
-                        rows = [c[var] if var in c else (m,) * width for m, c, _ in parts]
-                        cond[var] = tuple(map(_or, zip(*rows)))
-            cond[i] = tuple(part[0] for part in parts)
-            result = (mask, cond, used)
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        memo[key] = result
-        return result
-
-    def _mask(self, node: int, known: int, bits: int) -> int:
-        """The verdicts reachable below ``node`` (as :meth:`_walk`, without the questions)."""
-        steps = self._steps
-        while node >= 0:
-            bit, offset, width, child = steps[node]
-            if not known & bit:
-                break
-            node = child[bits >> offset & width]
+    def _restrict(self, node: int, known: int, bits: int) -> tuple[int, int]:
+        """What the known facts leave of the diagram below ``node``: a restricted node (or a leaf),
+        and the known variables read on the way. Memoised per node on the facts its subtree reads."""
+        node, used = self._descend(node, known, bits)
         if node < 0:
-            return 1 << (-1 - node)
+            return node, used
         supp_k, supp_v = self._supp[node]
         key = (node, known & supp_k, bits & supp_v)
-        hit = self._mask_memo.get(key)
+        memo = self._restricted
+        hit = memo.get(key)
         if hit is None:
-            hit = 0
+            kids, below = [], 0
             for kid in self._kids[node]:
-                hit |= self._mask(kid, known, bits)
-            if len(self._mask_memo) >= _MEMO_LIMIT:
-                self._mask_memo.clear()
-            self._mask_memo[key] = hit
+                r, u = self._restrict(kid, known, bits)
+                kids.append(r)
+                below |= u
+            hit = (self._restricted_node(self._var[node], tuple(kids)), below)
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[key] = hit
+        return hit[0], used | hit[1]
+
+    def _restricted_node(self, i: int, kids: tuple[int, ...]) -> int:
+        """The restricted node asking variable ``i`` with ``kids`` (one per value), made once.
+
+        Made with it: its verdicts (mask), the unknown variables met at or below it (known-bit
+        mask) and their value bits, and its *table*: for every value of every variable, the
+        verdicts reachable once that value is given, each in a slot of :attr:`_width` bits (a
+        variable not met leaves every verdict: its slots hold the node's mask). Merging is then a
+        few integer operations: the kids' tables OR-ed, the slots of ``i`` set to each kid's mask."""
+        key = (i, kids)
+        r = self._r_ids.get(key)
+        if r is not None:
+            return r
+        r_mask, r_table, r_met, r_metv = self._r_mask, self._r_table, self._r_met, self._r_metv
+        mask = table = met = metv = 0
+        kid_masks = []
+        for kid in kids:
+            if kid < 0:
+                m = 1 << (-1 - kid)
+                table |= self._leaf_tables[-1 - kid]
+            else:
+                m = r_mask[kid]
+                table |= r_table[kid]
+                met |= r_met[kid]
+                metv |= r_metv[kid]
+            mask |= m
+            kid_masks.append(m)
+        table &= self._not_slots[i]
+        width, first = self._width, self._offsets[i]
+        for j, m in enumerate(kid_masks):
+            table |= m << ((first + j) * width)
+        r = len(r_mask)
+        self._r_var.append(i)
+        self._r_kids.append(kids)
+        r_mask.append(mask)
+        r_table.append(table)
+        r_met.append(met | 1 << i)
+        r_metv.append(metv | self._value_bits[i])
+        self._r_ids[key] = r
+        return r
+
+    def _masks_of(self, table: bytes, i: int) -> tuple[int, ...]:
+        """The verdict masks of each value of variable ``i`` in a table (as bytes, little-endian)."""
+        step = self._width // 8
+        start = self._offsets[i] * step
+        return tuple(int.from_bytes(table[a:a + step], "little")
+                     for a in range(start, start + len(self.domains[i]) * step, step))
+
+    def _restricted_mask(self, r: int, known: int, bits: int) -> int:
+        """The verdicts reachable below restricted node ``r`` once the facts ``known``/``bits`` (of
+        unknown variables met there) are given."""
+        if r < 0:
+            return 1 << (-1 - r)
+        met = self._r_met[r]
+        if not known & met:
+            return self._r_mask[r]
+        key = (r, known & met, bits & self._r_metv[r])
+        hit = self._r_masks.get(key)
+        if hit is None:
+            i, kids = self._r_var[r], self._r_kids[r]
+            if known >> i & 1:
+                j = (bits >> self._offsets[i] & ((1 << len(kids)) - 1)).bit_length() - 1
+                hit = self._restricted_mask(kids[j], known, bits)
+            else:
+                hit = 0
+                for kid in kids:
+                    hit |= self._restricted_mask(kid, known, bits)
+            if len(self._r_masks) >= _MEMO_LIMIT:
+                self._r_masks.clear()
+            self._r_masks[key] = hit
         return hit
 
     def verdicts_of(self, mask: int) -> tuple[Verdict, ...]:
@@ -347,24 +388,48 @@ class Diagram:
         key = (node, known & supp_k, bits & supp_v, context)
         hit = self._reach_memo.get(key)
         if hit is None:
-            hit = self._questions(node, known, bits, values, follows)
+            if len(self._r_mask) >= _RESTRICTED_LIMIT:
+                self._forget_restricted()
+            r, below = self._restrict(node, known, bits)
+            answer = self._answers.get((r, context))
+            if answer is None:
+                answer = self._questions(r, values, follows)
+                if len(self._answers) >= _MEMO_LIMIT:
+                    self._answers.clear()
+                self._answers[(r, context)] = answer
+            hit = (*answer, below)
             if len(self._reach_memo) >= _MEMO_LIMIT:
                 self._reach_memo.clear()
             self._reach_memo[key] = hit
-        mask, ranked, below = hit
-        return Reach(self, mask, ranked, used | below)
+        mask, ranked, ident, below = hit
+        return Reach(self, mask, ranked, used | below, ident)
 
-    def _questions(self, node: int, known: int, bits: int, values: Mapping[str, Any],
-                   follows: Follows | None) -> tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]:
-        """(verdicts, ranked questions with the verdicts each answer leaves, variables read) below ``node``."""
-        mask, cond, used = self._branch(node, known, bits)
-        ranked = []
+    def _forget_restricted(self) -> None:
+        """Empty the restricted nodes and every memo that names them (bounds memory in long runs)."""
+        for table in (self._r_var, self._r_kids, self._r_mask, self._r_table, self._r_met, self._r_metv):
+            table.clear()
+        for memo in (self._r_ids, self._restricted, self._r_masks, self._answers, self._reach_memo):
+            memo.clear()
+
+    def _questions(self, r: int, values: Mapping[str, Any], follows: Follows | None
+                   ) -> tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]:
+        """(verdicts, ranked questions with the verdicts each answer leaves, an id of the two) of
+        restricted node ``r``."""
+        mask, met = self._r_mask[r], self._r_met[r]
+        table = self._r_table[r].to_bytes(self._table_bytes, "little")
         # ``follows.brings``, where given: the only variables whose answers may bring other facts
         brings = getattr(follows, "brings", None) if follows is not None else None
         variables, count = self.variables, mask.bit_count()
-        for i, masks in cond.items():
+        cond, ranked = [], []
+        rest = met
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            i = low.bit_length() - 1
+            masks = self._masks_of(table, i)
+            cond.append((i, masks))
             if follows is not None and (brings is None or variables[i] in brings):
-                masks = self._with_consequences(i, masks, cond, values, follows, node, known, bits)
+                masks = self._with_consequences(r, i, masks, values, follows)
             sizes = [m.bit_count() for m in masks]
             if min(sizes) == count:
                 continue   # no answer rules anything out
@@ -372,27 +437,36 @@ class Diagram:
         if not ranked:
             # no single answer narrows, yet several verdicts remain (the answer depends on a
             # combination): ask every variable met
-            ranked = [(0.0, 0, i, masks) for i, masks in cond.items()]
+            ranked = [(0.0, 0, i, masks) for i, masks in cond]
         ranked.sort(key=lambda t: t[:3])
-        return mask, tuple((i, masks) for _, _, i, masks in ranked), used
+        questions = tuple((i, masks) for _, _, i, masks in ranked)
+        return mask, questions, self._ident(mask, questions)
 
-    def _with_consequences(self, i: int, masks: tuple[int, ...], cond: dict[int, tuple[int, ...]],
-                           values: Mapping[str, Any], follows: Follows, node: int, known: int,
-                           bits: int) -> tuple[int, ...]:
+    def _ident(self, mask: int, questions: tuple[tuple[int, tuple[int, ...]], ...]) -> int:
+        """An id of (verdicts, questions): equal ids, equal verdicts and questions (never reused)."""
+        ident = self._idents.get((mask, questions))
+        if ident is None:
+            if len(self._idents) >= _MEMO_LIMIT:
+                self._idents.clear()
+            ident = self._idents[(mask, questions)] = next(self._counter)
+        return ident
+
+    def _with_consequences(self, r: int, i: int, masks: tuple[int, ...], values: Mapping[str, Any],
+                           follows: Follows) -> tuple[int, ...]:
         """The verdicts each answer to variable ``i`` leaves once the facts it brings are added
-        (walked again with them, where they are unknown variables the walk met)."""
+        (walked again with them, where they are unknown variables met below ``r``)."""
         out = []
-        var, table, index = self.variables[i], self._bits, self._index
+        var, table, index, met = self.variables[i], self._bits, self._index, self._r_met[r]
         for value, m in zip(self.domains[i], masks):
             extra = [(other, implied) for other, implied in follows(var, value, values)
-                     if index.get(other) in cond]
+                     if other in index and met >> index[other] & 1]
             if extra:
                 k, b = table[var][value]
                 for other, implied in extra:
                     pair = table[other][implied]
                     k |= pair[0]
                     b |= pair[1]
-                m = self._mask(node, known | k, bits | b)
+                m = self._restricted_mask(r, k, b)
             out.append(m)
         return tuple(out)
 
@@ -412,6 +486,3 @@ class _Reading(dict):
             read.add(key)
         return super().get(key, default)
 
-
-def _or(masks: Iterable[int]) -> int:
-    return reduce(or_, masks, 0)

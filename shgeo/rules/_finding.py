@@ -263,25 +263,71 @@ def _copied(value: Any) -> Any:
     return value
 
 
-def _copy_settled(summary: dict[str, Any]) -> dict[str, Any]:
-    return {"outcomes": list(summary["outcomes"]), "clauses": list(summary["clauses"]), "level": summary["level"],
-            "bodies": {k: list(v) if isinstance(v, list) else v for k, v in summary["bodies"].items()},
-            "if": [{**c, "values": list(c["values"]), "clauses": list(c["clauses"])} for c in summary["if"]],
-            "text": list(summary["text"])}
+_IF_KEYS = ("key", "values", "outcome", "clauses", "level", "text")
 
 
-def _copy_dicts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(item) for item in items]
+def _freeze_settled(summary: dict[str, Any]) -> tuple[Any, ...]:
+    for c in summary["if"]:
+        if tuple(c) != _IF_KEYS:
+            raise ValueError(f"a condition of 'settled' has keys {tuple(c)}, expected {_IF_KEYS}")
+    return (tuple(summary["outcomes"]), tuple(summary["clauses"]), summary["level"],
+            tuple((k, tuple(v), True) if isinstance(v, list) else (k, v, False) for k, v in summary["bodies"].items()),
+            tuple((c["key"], tuple(c["values"]), c["outcome"], tuple(c["clauses"]), c["level"], c["text"])
+                  for c in summary["if"]),
+            tuple(summary["text"]))
 
 
-def _copy_questions(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**q, "answers": list(q["answers"])} if "answers" in q else dict(q) for q in questions]
+def _thaw_settled(frozen: tuple[Any, ...]) -> dict[str, Any]:
+    outcomes, clauses, level, bodies, conditions, text = frozen
+    return {"outcomes": list(outcomes), "clauses": list(clauses), "level": level,
+            "bodies": {k: list(v) if is_list else v for k, v, is_list in bodies},
+            "if": [{"key": k, "values": list(v), "outcome": o, "clauses": list(c), "level": lv, "text": t}
+                   for k, v, o, c, lv, t in conditions],
+            "text": list(text)}
 
 
-#: How each key of a finding holding lists or dicts is copied (strings and numbers are shared: immutable).
-_COPY = {**{key: list for key in _FLAT_LISTS}, "domain": list, **{key: _copy_dicts for key in _DICT_LISTS},
-         "questions": _copy_questions, "routes": _copied, "obligation_details": _copied,
-         "settled": _copy_settled, "validity": dict}
+def _freeze_dicts(items: list[dict[str, Any]]) -> tuple[tuple[tuple[str, Any], ...], ...]:
+    return tuple(tuple(item.items()) for item in items)
+
+
+def _thaw_dicts(frozen: tuple[tuple[tuple[str, Any], ...], ...]) -> list[dict[str, Any]]:
+    return [dict(items) for items in frozen]
+
+
+def _freeze_questions(questions: list[dict[str, Any]]
+                      ) -> tuple[tuple[tuple[tuple[str, Any], ...], tuple[Any, ...] | None], ...]:
+    """Each question's items but its ``answers`` list (the last key), and the answers as a tuple."""
+    return tuple((tuple((k, v) for k, v in q.items() if k != "answers"),
+                  tuple(q["answers"]) if "answers" in q else None) for q in questions)
+
+
+def _thaw_questions(frozen: tuple[tuple[tuple[tuple[str, Any], ...], tuple[Any, ...] | None], ...]
+                    ) -> list[dict[str, Any]]:
+    out = []
+    for items, answers in frozen:
+        q = dict(items)
+        if answers is not None:
+            q["answers"] = list(answers)
+        out.append(q)
+    return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+#: How each key of a finding holding lists or dicts is kept in a :class:`Template` and copied out of
+#: it: (freeze, thaw). A template keeps tuples of strings and numbers (dicts as tuples of their
+#: items), which the cyclic garbage collector stops tracking, so that the templates a long run keeps
+#: do not make every collection slower; each use thaws fresh lists and dicts.
+_COPY = {**{key: (tuple, list) for key in _FLAT_LISTS}, "domain": (tuple, list),
+         **{key: (_freeze_dicts, _thaw_dicts) for key in _DICT_LISTS},
+         "questions": (_freeze_questions, _thaw_questions), "routes": (_same, _copied),
+         "obligation_details": (_same, _copied), "settled": (_freeze_settled, _thaw_settled), "validity": (_same, dict)}
+
+
+#: The (empty keys, keys to thaw) of the templates made so far: a handful of shapes, each kept once.
+_SHAPES: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 class Template:
@@ -291,16 +337,20 @@ class Template:
     __slots__ = ("_finding", "_empty", "_copies")
 
     def __init__(self, finding: dict[str, Any]) -> None:
-        self._finding = finding
-        #: keys holding an empty list (a new one each use), and those holding anything else to copy
+        #: keys holding an empty list (a new one each use), and those holding anything else to thaw
         empty, copies = [], []
-        for key, copy in _COPY.items():
+        frozen = dict(finding)
+        for key, (freeze, thaw) in _COPY.items():
             value = finding[key]
             if value == []:
                 empty.append(key)
+                frozen[key] = None
             elif value:
-                copies.append((key, copy))
-        self._empty, self._copies = tuple(empty), tuple(copies)
+                copies.append((key, thaw))
+                frozen[key] = freeze(value)
+        self._finding = frozen
+        shape = (tuple(empty), tuple(copies))
+        self._empty, self._copies = _SHAPES.setdefault(shape, shape)   # one pair per shape, shared
 
     def copy(self, replaced: Iterable[str] = ()) -> dict[str, Any]:
         """A fresh finding, equal to the one the template was made from; the keys ``replaced`` are
@@ -309,9 +359,9 @@ class Template:
         finding = dict(template)
         for key in self._empty:
             finding[key] = []
-        for key, copy in self._copies:
+        for key, thaw in self._copies:
             if key not in replaced:
-                finding[key] = copy(template[key])
+                finding[key] = thaw(template[key])
         return finding
 
 
