@@ -88,7 +88,7 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
     key = (document.doc, reach.key)
     static = _OPEN.get(key)
     if static is None:
-        static = _open_parts(document, verdicts, reach.questions, None)
+        static = _open_parts(document, verdicts, reach.asked, reach.decisive, None)
         if len(_OPEN) >= _OPEN_LIMIT:
             _OPEN.clear()
         _OPEN[key] = static
@@ -133,8 +133,29 @@ def _summary(verdict: Verdict) -> str:
 Questions = tuple[tuple[str, tuple[tuple[Any, tuple[Verdict, ...]], ...]], ...]
 
 
+#: The answers that leave one verdict: (variable, value, that verdict), in question order.
+Decisive = tuple[tuple[str, Any, Verdict], ...]
+
+
 def settled(verdicts: tuple[Verdict, ...], questions: Questions) -> dict[str, Any]:
     """What holds whatever the answers, and what each decisive answer would give."""
+    return _settled(verdicts, tuple((var, value, reached[0]) for var, by_value in questions
+                                    for value, reached in by_value if len(reached) == 1))
+
+
+def _settled(verdicts: tuple[Verdict, ...], decisive: Decisive) -> dict[str, Any]:
+    outcomes, common, level, bodies, text = _settled_head(verdicts)
+    conditions = [c for c in map(_condition, decisive) if c is not None]
+    return {"outcomes": list(outcomes), "clauses": list(common), "level": level,
+            "bodies": {k: list(v) if isinstance(v, tuple) else v for k, v in bodies},
+            "if": [{"key": k, "values": list(v), "outcome": o, "clauses": list(c), "level": lv, "text": t}
+                   for k, v, o, c, lv, t in conditions],
+            "text": [*text, *(c[5] for c in conditions)]}
+
+
+@lru_cache(maxsize=4096)
+def _settled_head(verdicts: tuple[Verdict, ...]) -> tuple[Any, ...]:
+    """What holds whatever the answers: (outcomes, common clauses, level, bodies, their text)."""
     outcomes = sorted({v.outcome for v in verdicts}, key=_OUTCOME_RANK.__getitem__)
     routed = [v for v in verdicts if v.outcome != "needs_information"]
     all_routed = bool(routed) and len(routed) == len(verdicts)
@@ -150,17 +171,7 @@ def settled(verdicts: tuple[Verdict, ...], questions: Questions) -> dict[str, An
             if len(values) == 1:
                 value = values.pop()
                 if value:
-                    bodies[key] = list(value) if isinstance(value, tuple) else value
-    conditions = []
-    for var, by_value in questions:
-        key = QUESTION_KEY.get(var, var)
-        for value, reached in by_value:
-            answers = _answers_for(var, value)
-            if len(reached) == 1 and answers is not None:
-                v = reached[0]
-                said = statement(var if var == "activity" else key, value)
-                conditions.append({"key": key, "values": answers, "outcome": v.outcome, "clauses": list(v.reach()),
-                                   "level": v.level, "text": f"若{said}:{_summary(v)}。"})
+                    bodies[key] = value
     text = []
     if len(outcomes) == 1:
         text.append(f"无论如何回答,结论均为“{OUTCOME_ZH[outcomes[0]]}”。")
@@ -173,33 +184,43 @@ def settled(verdicts: tuple[Verdict, ...], questions: Questions) -> dict[str, An
     for key, pattern in _BODY_ZH.items():
         if key in bodies:
             value = bodies[key]
-            text.append("无论如何回答," + pattern.format("、".join(value) if isinstance(value, list) else value) + "。")
-    text += [c["text"] for c in conditions]
-    return {"outcomes": outcomes, "clauses": sorted(common, key=clause_sort_key), "level": level,
-            "bodies": bodies, "if": conditions, "text": text}
+            text.append("无论如何回答," + pattern.format("、".join(value) if isinstance(value, tuple) else value) + "。")
+    return (tuple(outcomes), tuple(sorted(common, key=clause_sort_key)), level, tuple(bodies.items()), tuple(text))
 
 
-def _open_parts(document: Document, verdicts: tuple[Verdict, ...], questions: Questions,
+@lru_cache(maxsize=None)   # bounded: the values of the decision variables times the verdicts
+def _condition(decisive: tuple[str, Any, Verdict]) -> tuple[Any, ...] | None:
+    """What a decisive answer gives, as ``settled["if"]`` says it (as a tuple), or ``None`` if not said."""
+    var, value, v = decisive
+    answers = _answers_for(var, value)
+    if answers is None:
+        return None
+    key = QUESTION_KEY.get(var, var)
+    said = statement(var if var == "activity" else key, value)
+    return key, tuple(answers), v.outcome, tuple(v.reach()), v.level, f"若{said}:{_summary(v)}。"
+
+
+def _open_parts(document: Document, verdicts: tuple[Verdict, ...], asked: tuple[str, ...], decisive: Decisive,
                 alternatives: dict[str, tuple[Verdict, ...]] | None) -> Template:
     """A needs_information finding but for the derived and presumed facts and ``extra``: candidates,
-    questions, settled, and the candidates' citations."""
+    questions (the variables ``asked``), settled, and the candidates' citations."""
     candidates = sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key)
-    asked: dict[str, dict[str, Any]] = {}
-    if questions:
-        for var, _ in questions:
+    questions: dict[str, dict[str, Any]] = {}
+    if asked:
+        for var in asked:
             key = QUESTION_KEY.get(var, var)
-            if key not in asked:
-                asked[key] = question(key)
-        summary = settled(verdicts, questions)
+            if key not in questions:
+                questions[key] = question(key)
+        summary = _settled(verdicts, decisive)
     else:
         for v in verdicts:
             for key, ask in v.asks:
-                asked.setdefault(key, question(key, ask, v.candidates if key == "confirmed_route" else None))
+                questions.setdefault(key, question(key, ask, v.candidates if key == "confirmed_route" else None))
         alt: Questions = ((("confirmed_route", tuple(alternatives.items())),) if alternatives else ())
         flat = tuple(dict.fromkeys(x for vs in (alternatives or {}).values() for x in vs)) or verdicts
         summary = settled(flat, alt)
     return Template(new_finding(document, "needs_information", as_of=document.valid_from, candidates=candidates,
-                                questions=list(asked.values()), settled=summary,
+                                questions=list(questions.values()), settled=summary,
                                 citations=_cite_candidates(document, candidates)))
 
 
@@ -220,5 +241,5 @@ def needs_information(document: Document, verdicts: tuple[Verdict, ...], ctx: Co
     """A ``needs_information`` finding for one verdict that is itself open (the text, or facts that
     contradict each other, leave several routes): its own question is asked, and ``alternatives``
     (clause -> the verdicts if that route is confirmed) say what is settled."""
-    static = _open_parts(document, verdicts, (), alternatives)
+    static = _open_parts(document, verdicts, (), (), alternatives)
     return _open_finding(document, static, verdicts, ctx, presumed_note, list(extra or []), citations)

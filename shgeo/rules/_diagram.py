@@ -75,6 +75,19 @@ class Reach:
                      for i, masks in self._ranked)
 
     @property
+    def asked(self) -> tuple[str, ...]:
+        """The variables of :attr:`questions`, in their order."""
+        names = self._diagram.variables
+        return tuple(names[i] for i, _ in self._ranked)
+
+    @property
+    def decisive(self) -> tuple[tuple[str, Any, Verdict], ...]:
+        """The answers that leave one verdict: (variable, value, that verdict), in question order."""
+        d = self._diagram
+        return tuple((d.variables[i], value, d.verdicts[m.bit_length() - 1])
+                     for i, masks in self._ranked for value, m in zip(d.domains[i], masks) if m and not m & (m - 1))
+
+    @property
     def used(self) -> tuple[str, ...]:
         return self.used_among(-1)
 

@@ -286,30 +286,20 @@ def _thaw_settled(frozen: tuple[Any, ...]) -> dict[str, Any]:
             "text": list(text)}
 
 
-def _freeze_dicts(items: list[dict[str, Any]]) -> tuple[tuple[tuple[str, Any], ...], ...]:
-    return tuple(tuple(item.items()) for item in items)
-
-
-def _thaw_dicts(frozen: tuple[tuple[tuple[str, Any], ...], ...]) -> list[dict[str, Any]]:
-    return [dict(items) for items in frozen]
+def _thaw_dicts(frozen: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    return [dict(item) for item in frozen]
 
 
 def _freeze_questions(questions: list[dict[str, Any]]
-                      ) -> tuple[tuple[tuple[tuple[str, Any], ...], tuple[Any, ...] | None], ...]:
-    """Each question's items but its ``answers`` list (the last key), and the answers as a tuple."""
-    return tuple((tuple((k, v) for k, v in q.items() if k != "answers"),
-                  tuple(q["answers"]) if "answers" in q else None) for q in questions)
+                      ) -> tuple[tuple[dict[str, Any], ...], tuple[tuple[Any, ...] | None, ...]]:
+    """The questions without their ``answers`` lists (the last key), and the answers as tuples."""
+    return (tuple({k: v for k, v in q.items() if k != "answers"} for q in questions),
+            tuple(tuple(q["answers"]) if "answers" in q else None for q in questions))
 
 
-def _thaw_questions(frozen: tuple[tuple[tuple[tuple[str, Any], ...], tuple[Any, ...] | None], ...]
+def _thaw_questions(frozen: tuple[tuple[dict[str, Any], ...], tuple[tuple[Any, ...] | None, ...]]
                     ) -> list[dict[str, Any]]:
-    out = []
-    for items, answers in frozen:
-        q = dict(items)
-        if answers is not None:
-            q["answers"] = list(answers)
-        out.append(q)
-    return out
+    return [dict(q) if answers is None else {**q, "answers": list(answers)} for q, answers in zip(*frozen)]
 
 
 def _same(value: Any) -> Any:
@@ -317,11 +307,12 @@ def _same(value: Any) -> Any:
 
 
 #: How each key of a finding holding lists or dicts is kept in a :class:`Template` and copied out of
-#: it: (freeze, thaw). A template keeps tuples of strings and numbers (dicts as tuples of their
-#: items), which the cyclic garbage collector stops tracking, so that the templates a long run keeps
-#: do not make every collection slower; each use thaws fresh lists and dicts.
+#: it: (freeze, thaw). A template keeps tuples, and dicts of strings and numbers only: the cyclic
+#: garbage collector stops tracking them (a tuple of such dicts stays tracked: one object), so that
+#: the templates a long run keeps do not make every collection slower; each use thaws fresh lists
+#: and dicts.
 _COPY = {**{key: (tuple, list) for key in _FLAT_LISTS}, "domain": (tuple, list),
-         **{key: (_freeze_dicts, _thaw_dicts) for key in _DICT_LISTS},
+         **{key: (tuple, _thaw_dicts) for key in _DICT_LISTS},
          "questions": (_freeze_questions, _thaw_questions), "routes": (_same, _copied),
          "obligation_details": (_same, _copied), "settled": (_freeze_settled, _thaw_settled), "validity": (_same, dict)}
 
