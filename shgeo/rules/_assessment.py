@@ -18,7 +18,8 @@ from typing import Any
 
 from ._derivation import QUESTION_KEY, Known, follows
 from ._diagram import Diagram
-from ._finding import BODY_KEYS, OUTCOMES, Document, Template, Verdict, clause_sort_key, instantiate, new_finding
+from ._finding import (BODY_KEYS, OUTCOMES, Document, Template, Verdict, clause_sort_key, freeze_questions,
+                       instantiate, new_finding, unique_dicts)
 from ._vocabulary import ACTIVITIES, ANSWERS, ASK, LEVEL_ZH, OUTCOME_ZH, statement
 
 __all__ = ["Context", "assess_query", "needs_information", "question"]
@@ -88,7 +89,7 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
     key = (document.doc, reach.key)
     static = _OPEN.get(key)
     if static is None:
-        static = _open_parts(document, verdicts, reach.asked, reach.decisive, None)
+        static = _open_template(document, verdicts, reach.asked, reach.decisive)
         if len(_OPEN) >= _OPEN_LIMIT:
             _OPEN.clear()
         _OPEN[key] = static
@@ -198,6 +199,47 @@ def _condition(decisive: tuple[str, Any, Verdict]) -> tuple[Any, ...] | None:
     key = QUESTION_KEY.get(var, var)
     said = statement(var if var == "activity" else key, value)
     return key, tuple(answers), v.outcome, tuple(v.reach()), v.level, f"若{said}:{_summary(v)}。"
+
+
+def _open_template(document: Document, verdicts: tuple[Verdict, ...], asked: tuple[str, ...],
+                   decisive: Decisive) -> Template:
+    """:func:`_open_parts` for a walk that leaves several verdicts, made from the parts each piece
+    depends on: the verdicts' candidates, citations and settled head, the questions, and the
+    wording of each decisive answer (each made once)."""
+    if not asked:
+        return _open_parts(document, verdicts, asked, decisive, None)
+    candidates, citations = _candidates(document, verdicts)
+    questions: dict[str, dict[str, Any]] = {}
+    for var in asked:
+        key = QUESTION_KEY.get(var, var)
+        if key not in questions:
+            questions[key] = _QUESTIONS.get(key) or _QUESTIONS.setdefault(key, question(key))
+    outcomes, common, level, bodies, text = _settled_head(verdicts)
+    conditions = tuple(c for c in map(_condition, decisive) if c is not None)
+    settled_parts = (outcomes, common, level, tuple((k, v, isinstance(v, tuple)) for k, v in bodies), conditions,
+                     (*text, *(c[5] for c in conditions)))
+    base = _BASE.get(document.doc)
+    if base is None:
+        base = _BASE[document.doc] = Template(new_finding(document, "needs_information", as_of=document.valid_from))
+    return base.replaced(candidates=candidates, questions=freeze_questions(list(questions.values())),
+                         settled=settled_parts, citations=citations)
+
+
+#: document number -> the needs_information finding with nothing asked or settled, as a template.
+_BASE: dict[str, Template] = {}
+#: question key -> the question as :func:`question` words it (never changed: templates copy it).
+_QUESTIONS: dict[str, dict[str, Any]] = {}
+
+
+@lru_cache(maxsize=4096)
+def _candidates_of(doc: str, verdicts: tuple[Verdict, ...]) -> tuple[str, ...]:
+    return tuple(sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key))
+
+
+def _candidates(document: Document, verdicts: tuple[Verdict, ...]) -> tuple[tuple[str, ...], tuple[dict[str, str], ...]]:
+    """The clauses still reachable (document order) and their citations."""
+    candidates = _candidates_of(document.doc, verdicts)
+    return candidates, tuple(unique_dicts(_cite_candidates(document, list(candidates))))
 
 
 def _open_parts(document: Document, verdicts: tuple[Verdict, ...], asked: tuple[str, ...], decisive: Decisive,

@@ -36,6 +36,8 @@ __all__ = [
     "instantiate",
     "Template",
     "clause_sort_key",
+    "freeze_questions",
+    "unique_dicts",
 ]
 
 #: Keys every finding carries, in output order (DESIGN.md plus shgeo's additions:
@@ -212,7 +214,7 @@ _OUTCOME_SET = frozenset(OUTCOMES)
 _DOMAIN_ORDER = ("land", "sea", "island")
 
 
-def _unique_dicts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def unique_dicts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: set[tuple[Any, ...]] = set()
     out = []
     for item in items:
@@ -241,7 +243,7 @@ def new_finding(document: Document, outcome: str, *, as_of: date, **values: Any)
         finding[key] = list(dict.fromkeys(items)) if items else []
     for key in _DICT_LISTS:
         items = finding[key]
-        finding[key] = _unique_dicts(items) if items else []
+        finding[key] = unique_dicts(items) if items else []
     for key in ("questions", "routes", "obligation_details"):
         if finding[key] is None:
             finding[key] = []
@@ -290,7 +292,7 @@ def _thaw_dicts(frozen: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
     return [dict(item) for item in frozen]
 
 
-def _freeze_questions(questions: list[dict[str, Any]]
+def freeze_questions(questions: list[dict[str, Any]]
                       ) -> tuple[tuple[dict[str, Any], ...], tuple[tuple[Any, ...] | None, ...]]:
     """The questions without their ``answers`` lists (the last key), and the answers as tuples."""
     return (tuple({k: v for k, v in q.items() if k != "answers"} for q in questions),
@@ -313,7 +315,7 @@ def _same(value: Any) -> Any:
 #: and dicts.
 _COPY = {**{key: (tuple, list) for key in _FLAT_LISTS}, "domain": (tuple, list),
          **{key: (tuple, _thaw_dicts) for key in _DICT_LISTS},
-         "questions": (_freeze_questions, _thaw_questions), "routes": (_same, _copied),
+         "questions": (freeze_questions, _thaw_questions), "routes": (_same, _copied),
          "obligation_details": (_same, _copied), "settled": (_freeze_settled, _thaw_settled), "validity": (_same, dict)}
 
 
@@ -343,6 +345,25 @@ class Template:
         shape = (tuple(empty), tuple(copies))
         self._empty, self._copies = _SHAPES.setdefault(shape, shape)   # one pair per shape, shared
 
+    def replaced(self, **frozen: Any) -> Template:
+        """This template with the keys ``frozen`` set, their values given as a template keeps them
+        (:data:`_COPY`'s freeze; an empty tuple for an empty list)."""
+        template = Template.__new__(Template)
+        finding = dict(self._finding)
+        empty = [key for key in self._empty if key not in frozen]
+        copies = [(key, thaw) for key, thaw in self._copies if key not in frozen]
+        for key, value in frozen.items():
+            if value == ():
+                empty.append(key)
+                finding[key] = None
+            else:
+                copies.append((key, _COPY[key][1]))
+                finding[key] = value
+        template._finding = finding
+        shape = (tuple(empty), tuple(copies))
+        template._empty, template._copies = _SHAPES.setdefault(shape, shape)
+        return template
+
     def copy(self, replaced: Iterable[str] = ()) -> dict[str, Any]:
         """A fresh finding, equal to the one the template was made from; the keys ``replaced`` are
         left as they are (the caller sets them)."""
@@ -364,7 +385,7 @@ def instantiate(template: Template, *, as_of: date, document: Document, extra: l
     if extra:
         finding["extra"] = list(dict.fromkeys(finding["extra"] + list(extra)))
     if citations:
-        finding["citations"] = _unique_dicts(finding["citations"] + list(citations))
+        finding["citations"] = unique_dicts(finding["citations"] + list(citations))
     finding.update(values)
     finding["validity"] = document.validity(as_of)
     return finding
