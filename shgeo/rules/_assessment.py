@@ -93,8 +93,21 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
         if len(_OPEN) >= _OPEN_LIMIT:
             _OPEN.clear()
         _OPEN[key] = static
-    return _open_finding(document, static, verdicts, ctx, presumed_note, [])
+    presumed_entries = []
+    if ctx.presumed:
+        entries = _PRESUMED.get((presumed_note, ctx.presumed, reach.mask))   # the mask names the verdicts
+        if entries is None:
+            entries = _presumed_entries(presumed_note, ctx.presumed, verdicts)
+            if len(_PRESUMED) >= _OPEN_LIMIT:
+                _PRESUMED.clear()
+            _PRESUMED[(presumed_note, ctx.presumed, reach.mask)] = entries
+        presumed_entries = [dict(entry) for entry in entries]
+    return instantiate(static, as_of=as_of, document=document, derived=ctx.derived, presumed=presumed_entries)
 
+
+#: (presumed note, facts presumed, verdict mask) -> the entries of ``presumed``: the note of each fact
+#: presumed absent as the verdicts make it read (one diagram per note, so the mask names the verdicts).
+_PRESUMED: dict[tuple[Any, ...], tuple[dict[str, Any], ...]] = {}
 
 #: The parts of a needs_information finding that follow from its verdicts and questions alone.
 _OPEN: dict[Any, Template] = {}

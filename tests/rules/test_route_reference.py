@@ -148,6 +148,7 @@ def _forget_everything() -> None:
     """Empty every cache the rules keep between queries."""
     _assessment._OPEN.clear()
     _assessment._presumed_entries.cache_clear()
+    _assessment._PRESUMED.clear()
     for _, _, memo in _derivation._GROUPS:
         memo.clear()
     _derivation._CROSS_DISTRICT.clear()
