@@ -244,15 +244,22 @@ _BASE: dict[str, Template] = {}
 _QUESTIONS: dict[str, dict[str, Any]] = {}
 
 
-@lru_cache(maxsize=4096)
-def _candidates_of(doc: str, verdicts: tuple[Verdict, ...]) -> tuple[str, ...]:
-    return tuple(sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key))
-
-
 def _candidates(document: Document, verdicts: tuple[Verdict, ...]) -> tuple[tuple[str, ...], tuple[dict[str, str], ...]]:
-    """The clauses still reachable (document order) and their citations."""
-    candidates = _candidates_of(document.doc, verdicts)
-    return candidates, tuple(unique_dicts(_cite_candidates(document, list(candidates))))
+    """The clauses still reachable (document order) and their citations, made once per set of verdicts
+    (the citations are shared by templates, which copy them on use)."""
+    key = (document.doc, verdicts)
+    parts = _CANDIDATES.get(key)
+    if parts is None:
+        candidates = tuple(sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key))
+        parts = (candidates, tuple(unique_dicts(_cite_candidates(document, list(candidates)))))
+        if len(_CANDIDATES) >= _OPEN_LIMIT:
+            _CANDIDATES.clear()
+        _CANDIDATES[key] = parts
+    return parts
+
+
+#: (document number, verdicts) -> :func:`_candidates`.
+_CANDIDATES: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[dict[str, str], ...]]] = {}
 
 
 def _open_parts(document: Document, verdicts: tuple[Verdict, ...], asked: tuple[str, ...], decisive: Decisive,

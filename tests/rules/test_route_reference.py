@@ -149,6 +149,11 @@ def _forget_everything() -> None:
     _assessment._OPEN.clear()
     _assessment._presumed_entries.cache_clear()
     _assessment._PRESUMED.clear()
+    _assessment._CANDIDATES.clear()
+    _assessment._QUESTIONS.clear()
+    _assessment._BASE.clear()
+    _assessment._settled_head.cache_clear()
+    _assessment._condition.cache_clear()
     for _, _, memo in _derivation._GROUPS:
         memo.clear()
     _derivation._CROSS_DISTRICT.clear()
