@@ -12,10 +12,20 @@ assignment, so two rules that fire together without stated precedence raise
 Walking (:meth:`Diagram.reach`): a known variable takes its branch, an unknown
 one takes all. The walk returns the verdicts still reachable and, for every
 unknown variable met, the verdicts reachable under each of its values: a
-variable is worth asking only if some value of it rules a verdict out. Each
-sub-walk is memoised on the part of the assignment its subtree reads (two
-bit-mask ANDs make the key), so a query costs the nodes where it differs from
-the ones before it.
+variable is worth asking only if some value of it rules a verdict out.
+
+What the known facts leave of the diagram below a node is a *restricted node*
+(:meth:`Diagram._restrict`): the same variable, the kids restricted in turn,
+shared like the nodes (equal restrictions are one node, whatever facts the
+queries that made them did not read). Each restricted node is made once, with
+its verdicts and its *table* (:meth:`Diagram._restricted_node`): for every
+value of every variable, the verdicts reachable once that value is given, in
+one integer, so that a node's table is its kids' tables OR-ed and its own
+variable's slots set. The questions are ranked once per restricted node.
+Restricting is memoised per node on the part of the assignment its subtree
+reads (two bit-mask ANDs make the key), and the verdicts and questions below
+the first unknown variable on those facts as well: a query costs a descent
+and a lookup, and the nodes where it differs from every query before it.
 """
 
 from __future__ import annotations
