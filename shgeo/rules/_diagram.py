@@ -128,20 +128,18 @@ class Layout:
         #: variable -> value -> (known bit, value bit)
         self.bits = {var: {value: (1 << i, 1 << (self.offsets[i] + j)) for j, value in enumerate(domain)}
                      for i, (var, domain) in enumerate(zip(self.variables, self.domains))}
-        #: (variable, value) -> known bit, and -> value bit: one lookup per fact
-        self._known_bit = {(var, value): pair[0] for var, by_value in self.bits.items()
-                           for value, pair in by_value.items()}
-        self._value_bit = {(var, value): pair[1] for var, by_value in self.bits.items()
+        #: (variable, value) -> its value bit, and its known bit above every value bit: one lookup per fact
+        self._shift = offset
+        self._both_bits = {(var, value): pair[0] << offset | pair[1] for var, by_value in self.bits.items()
                            for value, pair in by_value.items()}
 
     def encode(self, values: Mapping[str, Any]) -> tuple[int, int]:
         """(known bits, value bits) of an assignment; values outside the layout are ignored.
 
         A mapping holds each variable once, and each (variable, value) has bits of its own, so the
-        sums are the unions of the bits."""
-        items = values.items()
-        return (sum(map(self._known_bit.get, items, repeat(0))),
-                sum(map(self._value_bit.get, items, repeat(0))))
+        sum is the union of the bits (known bits above the value bits)."""
+        both = sum(map(self._both_bits.get, values.items(), repeat(0)))
+        return both >> self._shift, both & ((1 << self._shift) - 1)
 
 
 class Diagram:
