@@ -89,25 +89,26 @@ def assess_query(document: Document, diagram: Diagram, known: Known, as_of: date
     key = (document.doc, reach.key)
     static = _OPEN.get(key)
     if static is None:
-        static = _open_template(document, verdicts, reach.asked, reach.decisive)
+        static = _open_template(document, verdicts, reach.mask, reach.asked, reach.decisive)
         if len(_OPEN) >= _OPEN_LIMIT:
             _OPEN.clear()
         _OPEN[key] = static
     presumed_entries = []
     if ctx.presumed:
-        entries = _PRESUMED.get((presumed_note, ctx.presumed, reach.mask))   # the mask names the verdicts
-        if entries is None:
-            entries = _presumed_entries(presumed_note, ctx.presumed, verdicts)
+        pkey = (document.doc, reach.mask, *ctx.presumed)   # one diagram per document: the mask names the verdicts
+        notes = _PRESUMED.get(pkey)
+        if notes is None:
+            notes = tuple((e["key"], e["note"]) for e in _presumed_entries(presumed_note, ctx.presumed, verdicts))
             if len(_PRESUMED) >= _OPEN_LIMIT:
                 _PRESUMED.clear()
-            _PRESUMED[(presumed_note, ctx.presumed, reach.mask)] = entries
-        presumed_entries = [dict(entry) for entry in entries]
+            _PRESUMED[pkey] = notes
+        presumed_entries = [{"key": key, "value": False, "note": note} for key, note in notes]
     return instantiate(static, as_of=as_of, document=document, derived=ctx.derived, presumed=presumed_entries)
 
 
-#: (presumed note, facts presumed, verdict mask) -> the entries of ``presumed``: the note of each fact
-#: presumed absent as the verdicts make it read (one diagram per note, so the mask names the verdicts).
-_PRESUMED: dict[tuple[Any, ...], tuple[dict[str, Any], ...]] = {}
+#: (document number, verdict mask, *facts presumed) -> (fact, note) of each entry of ``presumed``: the
+#: note of each fact presumed absent as the verdicts make it read (kept flat: strings in tuples).
+_PRESUMED: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}
 
 #: The parts of a needs_information finding that follow from its verdicts and questions alone.
 _OPEN: dict[Any, Template] = {}
@@ -214,14 +215,15 @@ def _condition(decisive: tuple[str, Any, Verdict]) -> tuple[Any, ...] | None:
     return key, tuple(answers), v.outcome, tuple(v.reach()), v.level, f"若{said}:{_summary(v)}。"
 
 
-def _open_template(document: Document, verdicts: tuple[Verdict, ...], asked: tuple[str, ...],
+def _open_template(document: Document, verdicts: tuple[Verdict, ...], mask: int, asked: tuple[str, ...],
                    decisive: Decisive) -> Template:
     """:func:`_open_parts` for a walk that leaves several verdicts, made from the parts each piece
     depends on: the verdicts' candidates, citations and settled head, the questions, and the
-    wording of each decisive answer (each made once)."""
+    wording of each decisive answer (each made once). ``mask``: the verdicts' bits in the
+    document's diagram."""
     if not asked:
         return _open_parts(document, verdicts, asked, decisive, None)
-    candidates, citations = _candidates(document, verdicts)
+    candidates, citations = _candidates(document, verdicts, mask)
     questions: dict[str, dict[str, Any]] = {}
     for var in asked:
         key = QUESTION_KEY.get(var, var)
@@ -244,10 +246,11 @@ _BASE: dict[str, Template] = {}
 _QUESTIONS: dict[str, dict[str, Any]] = {}
 
 
-def _candidates(document: Document, verdicts: tuple[Verdict, ...]) -> tuple[tuple[str, ...], tuple[dict[str, str], ...]]:
+def _candidates(document: Document, verdicts: tuple[Verdict, ...], mask: int
+                ) -> tuple[tuple[str, ...], tuple[dict[str, str], ...]]:
     """The clauses still reachable (document order) and their citations, made once per set of verdicts
-    (the citations are shared by templates, which copy them on use)."""
-    key = (document.doc, verdicts)
+    (their ``mask``; the citations are shared by templates, which copy them on use)."""
+    key = (document.doc, mask)
     parts = _CANDIDATES.get(key)
     if parts is None:
         candidates = tuple(sorted({c for v in verdicts for c in v.reach()}, key=clause_sort_key))
@@ -258,7 +261,7 @@ def _candidates(document: Document, verdicts: tuple[Verdict, ...]) -> tuple[tupl
     return parts
 
 
-#: (document number, verdicts) -> :func:`_candidates`.
+#: (document number, verdict mask) -> :func:`_candidates`.
 _CANDIDATES: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[dict[str, str], ...]]] = {}
 
 

@@ -282,7 +282,7 @@ def _independent_groups() -> tuple[tuple[tuple[str, ...], tuple[int, ...]], ...]
     return tuple(groups)
 
 
-#: (variables, implication indexes, memo: values of the variables -> (values derived, their entries)).
+#: (variables, implication indexes, memo: values of the variables -> (keys derived, values, entries)).
 _GROUPS = tuple((names, indexes, {}) for names, indexes in _independent_groups())
 _GROUP_MEMO_LIMIT = 100_000
 
@@ -303,10 +303,12 @@ def _derive(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
             derived.update(got)
             if len(memo) >= _GROUP_MEMO_LIMIT:
                 memo.clear()
-            memo[key] = ({k: e["value"] for k, e in got.items()}, got)
-        elif follows[1]:
-            values.update(follows[0])
-            derived.update(follows[1])
+            # kept flat (the keys, their values, their entries): one object the garbage collector tracks
+            memo[key] = (tuple(got), tuple(e["value"] for e in got.values()), tuple(got.values()))
+        elif follows[0]:
+            keys, derived_values, entries = follows
+            values.update(zip(keys, derived_values))
+            derived.update(zip(keys, entries))
     return derived
 
 

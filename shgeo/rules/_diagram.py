@@ -185,11 +185,16 @@ class Diagram:
         self._r_metv: list[int] = []
         self._restricted: dict[tuple[int, int, int], tuple[int, int]] = {}
         self._r_masks: dict[tuple[int, int, int], int] = {}
-        self._answers: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]] = {}
+        #: (restricted node, *context) -> id of (verdicts, questions); the id of each, and each id's
+        self._answers: dict[tuple[Any, ...], int] = {}
         self._idents: dict[tuple[Any, ...], int] = {}
+        self._answer_of: dict[int, tuple[int, tuple[tuple[int, tuple[int, ...]], ...]]] = {}
+        #: front memo values: the id above the known variables read
+        self._below_shift = len(self.variables)
+        self._below_mask = (1 << len(self.variables)) - 1
         self._counter = count()
         self._mask_verdicts: dict[int, tuple[Verdict, ...]] = {}
-        self._reach_memo: dict[tuple[Any, ...], tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int, int]] = {}
+        self._reach_memo: dict[tuple[Any, ...], int] = {}
         log.debug("compiled %d nodes, %d verdicts", len(self._var), len(self.verdicts))
 
     def __len__(self) -> int:
@@ -405,37 +410,39 @@ class Diagram:
         # below the first unknown variable: the verdicts and questions depend only on the facts this
         # part of the diagram reads (and those ``follows`` consults), so they are memoised on them
         supp_k, supp_v = self._supp[node]
-        context = tuple(map(values.get, getattr(follows, "reads", ()))) if follows else None
-        key = (node, known & supp_k, bits & supp_v, context)
+        context = tuple(map(values.get, getattr(follows, "reads", ()))) if follows else ()
+        # memo keys and values flat (integers, booleans, None): the garbage collector need not track them
+        key = (node, known & supp_k, bits & supp_v, *context)
         hit = self._reach_memo.get(key)
         if hit is None:
-            if len(self._r_mask) >= _RESTRICTED_LIMIT:
+            if len(self._r_mask) >= _RESTRICTED_LIMIT or len(self._idents) >= _MEMO_LIMIT:
                 self._forget_restricted()
             r, below = self._restrict(node, known, bits)
-            answer = self._answers.get((r, context))
-            if answer is None:
-                answer = self._questions(r, values, follows)
+            ident = self._answers.get((r, *context))
+            if ident is None:
+                ident = self._questions(r, values, follows)
                 if len(self._answers) >= _MEMO_LIMIT:
                     self._answers.clear()
-                self._answers[(r, context)] = answer
-            hit = (*answer, below)
+                self._answers[(r, *context)] = ident
+            hit = ident << self._below_shift | below
             if len(self._reach_memo) >= _MEMO_LIMIT:
                 self._reach_memo.clear()
             self._reach_memo[key] = hit
-        mask, ranked, ident, below = hit
-        return Reach(self, mask, ranked, used | below, ident)
+        ident = hit >> self._below_shift
+        mask, ranked = self._answer_of[ident]
+        return Reach(self, mask, ranked, used | hit & self._below_mask, ident)
 
     def _forget_restricted(self) -> None:
         """Empty the restricted nodes and every memo that names them (bounds memory in long runs)."""
         for table in (self._r_var, self._r_kids, self._r_mask, self._r_table, self._r_met, self._r_metv):
             table.clear()
-        for memo in (self._r_ids, self._restricted, self._r_masks, self._answers, self._reach_memo):
+        for memo in (self._r_ids, self._restricted, self._r_masks, self._answers, self._reach_memo, self._idents,
+                     self._answer_of):
             memo.clear()
 
-    def _questions(self, r: int, values: Mapping[str, Any], follows: Follows | None
-                   ) -> tuple[int, tuple[tuple[int, tuple[int, ...]], ...], int]:
-        """(verdicts, ranked questions with the verdicts each answer leaves, an id of the two) of
-        restricted node ``r``."""
+    def _questions(self, r: int, values: Mapping[str, Any], follows: Follows | None) -> int:
+        """The verdicts and ranked questions (with the verdicts each answer leaves) of restricted node
+        ``r``, as an id of the two (:attr:`_answer_of`)."""
         mask, met = self._r_mask[r], self._r_met[r]
         table = self._r_table[r].to_bytes(self._table_bytes, "little")
         # ``follows.brings``, where given: the only variables whose answers may bring other facts
@@ -461,15 +468,14 @@ class Diagram:
             ranked = [(0.0, 0, i, masks) for i, masks in cond]
         ranked.sort(key=lambda t: t[:3])
         questions = tuple((i, masks) for _, _, i, masks in ranked)
-        return mask, questions, self._ident(mask, questions)
+        return self._ident((mask, questions))
 
-    def _ident(self, mask: int, questions: tuple[tuple[int, tuple[int, ...]], ...]) -> int:
+    def _ident(self, answer: tuple[int, tuple[tuple[int, tuple[int, ...]], ...]]) -> int:
         """An id of (verdicts, questions): equal ids, equal verdicts and questions (never reused)."""
-        ident = self._idents.get((mask, questions))
+        ident = self._idents.get(answer)
         if ident is None:
-            if len(self._idents) >= _MEMO_LIMIT:
-                self._idents.clear()
-            ident = self._idents[(mask, questions)] = next(self._counter)
+            ident = self._idents[answer] = next(self._counter)
+            self._answer_of[ident] = answer
         return ident
 
     def _with_consequences(self, r: int, i: int, masks: tuple[int, ...], values: Mapping[str, Any],
