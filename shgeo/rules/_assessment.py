@@ -19,7 +19,7 @@ from typing import Any
 from ._derivation import QUESTION_KEY, Known, follows
 from ._diagram import Diagram
 from ._finding import (BODY_KEYS, OUTCOMES, Document, Template, Verdict, clause_sort_key, freeze_questions,
-                       instantiate, new_finding, unique_dicts)
+                       frozen_settled, instantiate, new_finding, unique_dicts)
 from ._vocabulary import ACTIVITIES, ANSWERS, ASK, LEVEL_ZH, OUTCOME_ZH, statement
 
 __all__ = ["Context", "assess_query", "needs_information", "question"]
@@ -231,8 +231,7 @@ def _open_template(document: Document, verdicts: tuple[Verdict, ...], mask: int,
             questions[key] = _QUESTIONS.get(key) or _QUESTIONS.setdefault(key, question(key))
     outcomes, common, level, bodies, text = _settled_head(verdicts)
     conditions = tuple(c for c in map(_condition, decisive) if c is not None)
-    settled_parts = (outcomes, common, level, tuple((k, v, isinstance(v, tuple)) for k, v in bodies), conditions,
-                     (*text, *(c[5] for c in conditions)))
+    settled_parts = frozen_settled(outcomes, common, level, bodies, conditions, (*text, *(c[5] for c in conditions)))
     base = _BASE.get(document.doc)
     if base is None:
         base = _BASE[document.doc] = Template(new_finding(document, "needs_information", as_of=document.valid_from))

@@ -37,6 +37,7 @@ __all__ = [
     "Template",
     "clause_sort_key",
     "freeze_questions",
+    "frozen_settled",
     "unique_dicts",
 ]
 
@@ -268,15 +269,23 @@ def _copied(value: Any) -> Any:
 _IF_KEYS = ("key", "values", "outcome", "clauses", "level", "text")
 
 
+def frozen_settled(outcomes: Iterable[str], clauses: Iterable[str], level: str | None,
+                   bodies: Iterable[tuple[str, Any]], conditions: Iterable[tuple[Any, ...]],
+                   text: Iterable[str]) -> tuple[Any, ...]:
+    """``settled`` as a :class:`Template` keeps it: lists as tuples, ``bodies`` as (key, value, whether
+    a list) and each condition of ``if`` as the tuple of its values in :data:`_IF_KEYS` order."""
+    return (tuple(outcomes), tuple(clauses), level,
+            tuple((k, tuple(v), True) if isinstance(v, (list, tuple)) else (k, v, False) for k, v in bodies),
+            tuple((key, tuple(values), outcome, tuple(cl), lv, said) for key, values, outcome, cl, lv, said in conditions),
+            tuple(text))
+
+
 def _freeze_settled(summary: dict[str, Any]) -> tuple[Any, ...]:
     for c in summary["if"]:
         if tuple(c) != _IF_KEYS:
             raise ValueError(f"a condition of 'settled' has keys {tuple(c)}, expected {_IF_KEYS}")
-    return (tuple(summary["outcomes"]), tuple(summary["clauses"]), summary["level"],
-            tuple((k, tuple(v), True) if isinstance(v, list) else (k, v, False) for k, v in summary["bodies"].items()),
-            tuple((c["key"], tuple(c["values"]), c["outcome"], tuple(c["clauses"]), c["level"], c["text"])
-                  for c in summary["if"]),
-            tuple(summary["text"]))
+    return frozen_settled(summary["outcomes"], summary["clauses"], summary["level"], summary["bodies"].items(),
+                          (tuple(c.values()) for c in summary["if"]), summary["text"])
 
 
 def _thaw_settled(frozen: tuple[Any, ...]) -> dict[str, Any]:
