@@ -38,7 +38,8 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    overlap geometry is the footprint itself when the feature covers all of it,
    the pair piece when one piece holds the overlap, else the union of the pair
    pieces, dissolved on the worker thread (measures never depend on it; the
-   pieces are not kept).  Touching along an edge or at a point (area 0 /
+   pieces are not kept; computed overlaps are kept as exact compact copies,
+   two ordinates per vertex and no spare capacity).  Touching along an edge or at a point (area 0 /
    length 0 / interiors disjoint) is not a hit; it is a near miss at
    distance 0, flagged ``on_boundary``.  Small overlaps
    (< ``sliver_area_m2``, < ``sliver_length_m`` for lines, or a strip thinner

@@ -110,3 +110,29 @@ def test_equal_to_brute_force_reference(seed, max_vertices, width):
             assert near["distance_m"].iloc[0] == pytest.approx(min(dists), abs=1e-6)
         else:
             assert near.empty
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_kept_overlap_copies_are_exact(seed):
+    """The compact copies kept of intersection and union results have the same type, parts, rings and
+    coordinates, bit for bit; geometries not marked fresh (footprints, pieces) are kept as the same objects."""
+    from shgeo.overlay import measures
+
+    rng = np.random.default_rng(seed)
+    a = np.array(random_polygons(rng, 20, size=(5.0, 400.0)), dtype=object)
+    b = np.array(random_polygons(rng, 20, size=(5.0, 400.0)), dtype=object)
+    made = np.concatenate([shapely.intersection(a, b), shapely.union(a[:5], b[:5]),
+                           shapely.intersection(a[:3], shapely.LineString([(0, 0), (3000, 3000)]))])
+    geoms = np.concatenate([made, a, [None]])
+    fresh = np.concatenate([np.ones(len(made), bool), np.zeros(len(a) + 1, bool)])
+    fresh[-1] = True  # a missing geometry stays missing
+    out = measures._compacted(geoms, fresh)
+    assert out is not geoms and out[-1] is None
+    assert all(x is y for x, y in zip(out[len(made):-1], a))
+    for x, y in zip(out[:len(made)], made):
+        assert x is not y
+        assert shapely.get_type_id(x) == shapely.get_type_id(y)
+        assert shapely.get_num_geometries(x) == shapely.get_num_geometries(y)
+        assert np.array_equal(shapely.get_coordinates(x), shapely.get_coordinates(y))
+        assert shapely.equals_exact(x, y, tolerance=0.0)
