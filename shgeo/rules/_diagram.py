@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 
 #: Memoised sub-walks kept per diagram before the memo is emptied (bounds memory in long runs).
 _MEMO_LIMIT = 50_000
-#: Restricted nodes kept per diagram before they (and every memo naming them) are emptied.
-_RESTRICTED_LIMIT = 200_000
+#: Restricted nodes kept per diagram before they (and every memo naming them) are emptied (each
+#: keeps a table of about 2 kB for the red-line rules: at most about 40 MB).
+_RESTRICTED_LIMIT = 20_000
 
 
 

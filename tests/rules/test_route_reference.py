@@ -200,3 +200,22 @@ def test_the_mixes_reach_questions_and_routes():
     assert outcomes.get("needs_information", 0) > 100
     assert sum(outcomes.get(o, 0) for o in ("recognition_required", "notify_only",
                                             "major_project_occupation", "obligations")) > 20
+
+
+def test_memos_emptied_when_full_still_answer_as_a_plain_evaluation(monkeypatch):
+    """With tiny limits every memo (and the restricted nodes) is emptied many times over a run."""
+    from shgeo.rules import _diagram
+
+    sample = queries(200)
+    monkeypatch.setattr(_diagram, "_MEMO_LIMIT", 7)
+    monkeypatch.setattr(_diagram, "_RESTRICTED_LIMIT", 30)
+    monkeypatch.setattr(_assessment, "_OPEN_LIMIT", 5)
+    for module in (redline, groundwater):
+        module.diagram()._forget_restricted()
+    shared = [_text(route(q, as_of="2025-06-01")) for q in sample]
+    assert len(redline.diagram()._r_mask) <= 30 + len(redline.diagram())
+    monkeypatch.setattr(Diagram, "reach", _plain_reach)
+    for query, answer in zip(sample, shared):
+        _forget_everything()
+        assert _text(route(query, as_of="2025-06-01")) == answer, json.dumps(query, ensure_ascii=False)
+    _forget_everything()
