@@ -163,3 +163,22 @@ def test_swapped_axes_are_told_up_to_the_margin_and_not_beyond():
     for lon, lat in ((south - m - 1e-6, west), (north + m + 1e-6, west), (south, west - m - 1e-6),
                      (south, east + m + 1e-6), (31.0, 50.0), (10.0, 121.5)):
         assert _cause(lon, lat) != SWAPPED, (lon, lat)
+
+
+def test_transformer_made_once_per_thread_and_crs_pair():
+    """One transformer per thread and CRS pair: reused within a thread (making one is a PROJ database
+    search), never shared across threads (pyproj transformers are not thread-safe)."""
+    import threading
+
+    from shgeo.crs import GEOGRAPHIC_CRS, WORKING_CRS, transformer
+
+    t = transformer(WORKING_CRS, GEOGRAPHIC_CRS)
+    assert transformer(WORKING_CRS, GEOGRAPHIC_CRS) is t
+    assert transformer(GEOGRAPHIC_CRS, WORKING_CRS) is not t
+    lon, lat = t.transform(0.0, 0.0)  # the working CRS's centre
+    assert abs(lon - 121.5) < 1e-9 and abs(lat - 31.2) < 1e-9
+    other = []
+    th = threading.Thread(target=lambda: other.append(transformer(WORKING_CRS, GEOGRAPHIC_CRS)))
+    th.start()
+    th.join()
+    assert other[0] is not t

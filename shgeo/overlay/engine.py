@@ -85,7 +85,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from ..crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG, WORKING_CRS, check_in_shanghai
+from ..crs import GEOGRAPHIC_CRS, SHANGHAI_BOUNDS, SHANGHAI_MARGIN_DEG, WORKING_CRS, check_in_shanghai, transformer
 from ..errors import CRSError, ExtentError, FootprintError
 from ..inputs.footprints import footprint_ids, prepare_geometries
 from .extent import EXTENT_TOLERANCE_M, gcj02_exposure, outside_shares, where_outside
@@ -99,38 +99,26 @@ log = logging.getLogger(__name__)
 
 #: Footprints per chunk at most: small enough to bound memory, large enough that the per-call overhead vanishes.
 _CHUNK: Final = 4096
-#: ... and at least (below this the per-chunk tree queries and array set-up start to show).
-_MIN_CHUNK: Final = 256
+#: ... and at least (below this the per-chunk set-up starts to show: tree queries per kind, the extent and
+#: GCJ-02 checks, about 10 ms a chunk against the sample pack's nine kinds).
+_MIN_CHUNK: Final = 512
 #: Chunks per worker thread, when the footprints are few: footprints differ in cost by orders of magnitude
 #: (a 30 km buffered line against a point), so many small chunks, taken in turn, keep every thread busy
 #: to the end instead of one thread finishing a heavy chunk alone.
 _CHUNKS_PER_WORKER: Final = 8
 
 _EDGE_POINTS: Final = 65
-_LOCAL = threading.local()
-
-
-def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
-    """A transformer per thread and CRS pair (pyproj transformers are not thread-safe)."""
-    cache = getattr(_LOCAL, "transformers", None)
-    if cache is None:
-        cache = _LOCAL.transformers = {}
-    key = (src.to_wkt(), dst.to_wkt())
-    t = cache.get(key)
-    if t is None:
-        t = cache[key] = pyproj.Transformer.from_crs(src, dst, always_xy=True)
-    return t
 
 
 def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """WORKING_CRS metres → EPSG:4490 lon/lat."""
-    return _transformer(WORKING_CRS, GEOGRAPHIC_CRS).transform(x, y)
+    return transformer(WORKING_CRS, GEOGRAPHIC_CRS).transform(x, y)
 
 
 def _to_working(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     if crs.equals(WORKING_CRS):
         return geoms
-    t = _transformer(crs, WORKING_CRS)
+    t = transformer(crs, WORKING_CRS)
     with np.errstate(all="ignore"):  # non-finite results fail the extent check
         return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 

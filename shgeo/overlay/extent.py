@@ -18,7 +18,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from ..crs import GEOGRAPHIC_CRS, WEB_MAP_CRS, WORKING_CRS
+from ..crs import GEOGRAPHIC_CRS, WEB_MAP_CRS, WORKING_CRS, transformer
 from ..inputs.chinacoords import wgs84_to_gcj02
 from ..inputs.footprints import LINE, POINT
 from .measures import FootprintArrays
@@ -161,8 +161,8 @@ def gcj02_exposure(fa: FootprintArrays, unit_fp: np.ndarray, input_crs: np.ndarr
 def gcj02_offset_m(points: np.ndarray) -> np.ndarray:
     """Distance (m) between each WORKING_CRS point taken as WGS 84 and its GCJ-02 position."""
     xy = shapely.get_coordinates(points)
-    to_ll = pyproj.Transformer.from_crs(WORKING_CRS, GEOGRAPHIC_CRS, always_xy=True)
-    to_xy = pyproj.Transformer.from_crs(GEOGRAPHIC_CRS, WORKING_CRS, always_xy=True)
+    to_ll = transformer(WORKING_CRS, GEOGRAPHIC_CRS)
+    to_xy = transformer(GEOGRAPHIC_CRS, WORKING_CRS)
     lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
     glon, glat = wgs84_to_gcj02(lon, lat)
     gx, gy = to_xy.transform(glon, glat)
