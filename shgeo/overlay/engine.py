@@ -39,9 +39,9 @@ so m² are exact and m are within 0.0004 % of geodesic lengths):
    the pair piece when one piece holds the overlap, else the union of the pair
    pieces, dissolved on the worker thread (measures never depend on it; the
    pieces are not kept; computed overlaps are kept as exact compact copies,
-   two ordinates per vertex and no spare capacity).  Touching along an edge or at a point (area 0 /
-   length 0 / interiors disjoint) is not a hit; it is a near miss at
-   distance 0, flagged ``on_boundary``.  Small overlaps
+   two ordinates per vertex and no spare capacity).  Touching along an edge
+   or at a point (area 0 / length 0 / interiors disjoint) is not a hit; it is
+   a near miss at distance 0, flagged ``on_boundary``.  Small overlaps
    (< ``sliver_area_m2``, < ``sliver_length_m`` for lines, or a strip thinner
    than ``sliver_length_m`` on average, i.e. 2·area/perimeter) are kept and
    flagged ``possible_boundary_mismatch``.

@@ -235,8 +235,7 @@ def _build_indexes(prepared: np.ndarray) -> None:
     if len(prepared) == 0:
         return
     x0, y0, x1, y1 = (shapely.bounds(prepared) + np.array([-1.0, -1.0, 1.0, 1.0])).T
-    ring = np.stack([np.c_[x0, y0], np.c_[x1, y0], np.c_[x1, y1], np.c_[x0, y1], np.c_[x0, y0]], axis=1)
-    shapely.intersects(prepared, shapely.linestrings(ring))
+    shapely.intersects(prepared, shapely.boundary(shapely.box(x0, y0, x1, y1)))
 
 
 @dataclass(frozen=True)
